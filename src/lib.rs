@@ -1,0 +1,14 @@
+//! tributary polls RSS, Atom and JSON feeds, stores their items in SQLite with
+//! duplicates folded, and serves one merged feed.
+//!
+//! The poll is a pipeline, one module per stage:
+//! [`config`] -> [`fetch`] -> [`parse`] -> [`identity`] -> [`store`], driven by
+//! [`pipeline::poll_source`] and, over many sources, by [`schedule`].
+//! [`model`] holds the plain data passed between them.
+//!
+//! Log fields: `source`, `url`, `status`, `new_items`, `updated_items`, `folded`,
+//! `elapsed_ms`, `next_fetch_s`, `error`.
+
+pub mod config;
+pub mod model;
+pub mod schedule;
