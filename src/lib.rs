@@ -10,5 +10,8 @@
 //! `elapsed_ms`, `next_fetch_s`, `error`.
 
 pub mod config;
+pub mod identity;
 pub mod model;
+pub mod parse;
+pub mod sanitize;
 pub mod schedule;

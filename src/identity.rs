@@ -1,0 +1,331 @@
+//! Item identity: the key an item is stored under within its source, and the
+//! canonical form of a link that tells the same story apart across sources.
+//! Pure functions only.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::model::{IdentifiedItem, IdentityMode, Item};
+
+/// Query parameters that only track where a reader came from; they never change
+/// which page a link names.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "mc_cid",
+    "mc_eid", "ref", "ref_src", "ref_url", "referrer", "_hsenc", "_hsmi", "__hssc",
+    "__hstc", "__hsfp", "hsctatracking", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
+    "vero_conv", "wt_mc", "wt.mc_id", "s_kwcid", "ncid", "cmpid", "_ga", "_gl",
+];
+
+fn is_tracking_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("utm_") || name.starts_with("pk_") || TRACKING_PARAMS.contains(&name.as_str())
+}
+
+/// The canonical form of a link (SPEC §3): http and https alike, host lowercased
+/// without `www.`, default port, fragment and trailing slash dropped, tracking
+/// parameters removed, the rest sorted, percent-encoding normalized. Links that are
+/// not http(s) URLs come back trimmed but otherwise as given; `None` for empty ones.
+pub fn canonical_url(link: &str) -> Option<String> {
+    let link = link.trim();
+    if link.is_empty() {
+        return None;
+    }
+    let Ok(url) = Url::parse(link) else {
+        return Some(link.to_string());
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(url.to_string());
+    }
+    let host = url.host_str().unwrap_or_default().trim_end_matches('.');
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut out = String::with_capacity(link.len());
+    out.push_str("https://");
+    out.push_str(host);
+    if let Some(port) = url.port().filter(|p| *p != 80 && *p != 443) {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    let path = normalize_percent(url.path());
+    out.push_str(path.trim_end_matches('/'));
+    if let Some(query) = url.query() {
+        let mut pairs: Vec<(String, &str)> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let name = p.split('=').next().unwrap_or(p);
+                (normalize_percent(p), name)
+            })
+            .filter(|(_, name)| !is_tracking_param(name))
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        for (i, (pair, _)) in pairs.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(pair);
+        }
+    }
+    Some(out)
+}
+
+/// Uppercases percent-escapes and decodes those of unreserved characters
+/// (RFC 3986 §6.2.2.1-2), so `%7e`, `%7E` and `~` compare equal.
+fn normalize_percent(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
+        {
+            let hex = &s[i + 1..i + 3];
+            let value = u8::from_str_radix(hex, 16).expect("two hex digits");
+            if value.is_ascii_alphanumeric() || b"-._~".contains(&value) {
+                out.push(value as char);
+            } else {
+                out.push('%');
+                out.push_str(&hex.to_ascii_uppercase());
+            }
+            i += 3;
+        } else {
+            let ch = s[i..].chars().next().expect("in bounds");
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// Share of items with a missing or repeated value above which a document's value of
+/// that kind is not trusted as identity (SPEC §3).
+const MAX_BAD_SHARE: f64 = 0.05;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Guid,
+    Link,
+    Content,
+}
+
+/// Gives every item of one document its key within the source, following the
+/// identity ladder: guid, else canonical link, else a hash of title + published +
+/// content. In `auto` mode a document whose guids (then links) are missing or repeat
+/// in more than 5% of items starts lower on the ladder. An item without a usable
+/// value at its level, or repeating an earlier item's, steps down alone. Items that
+/// are the same at every level are one item: the first is kept.
+pub fn identify(items: Vec<Item>, mode: IdentityMode) -> Vec<IdentifiedItem> {
+    let canonical: Vec<Option<String>> = items
+        .iter()
+        .map(|i| i.link.as_deref().and_then(canonical_url))
+        .collect();
+    let start = match mode {
+        IdentityMode::Guid => Level::Guid,
+        IdentityMode::Link => Level::Link,
+        IdentityMode::Content => Level::Content,
+        IdentityMode::Auto => {
+            if trustworthy(items.iter().map(|i| i.guid.as_deref())) {
+                Level::Guid
+            } else if trustworthy(canonical.iter().map(Option::as_deref)) {
+                Level::Link
+            } else {
+                Level::Content
+            }
+        }
+    };
+    let mut seen = HashSet::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    for (item, canonical_link) in items.into_iter().zip(canonical) {
+        let guid = item.guid.as_deref().filter(|g| !g.trim().is_empty());
+        let candidates = [
+            (Level::Guid, guid.map(|g| format!("g:{}", g.trim()))),
+            (Level::Link, canonical_link.as_ref().map(|l| format!("l:{l}"))),
+            (Level::Content, Some(format!("h:{}", content_hash(&item)))),
+        ];
+        let key = candidates
+            .into_iter()
+            .filter(|(level, _)| *level >= start)
+            .filter_map(|(_, key)| key)
+            .find(|key| !seen.contains(key));
+        let Some(key) = key else {
+            continue; // the same item twice in one document
+        };
+        seen.insert(key.clone());
+        out.push(IdentifiedItem {
+            key,
+            canonical_link,
+            item,
+        });
+    }
+    out
+}
+
+fn trustworthy<'a>(values: impl Iterator<Item = Option<&'a str>>) -> bool {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut total = 0usize;
+    let mut missing = 0usize;
+    for v in values {
+        total += 1;
+        match v.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) => *counts.entry(v).or_default() += 1,
+            None => missing += 1,
+        }
+    }
+    let repeated: usize = counts.values().filter(|c| **c > 1).sum();
+    total > 0 && ((missing + repeated) as f64) <= MAX_BAD_SHARE * total as f64
+}
+
+/// Hash of what makes an item itself when it has neither id nor link.
+fn content_hash(item: &Item) -> String {
+    let mut h = Sha256::new();
+    h.update(item.title.as_deref().unwrap_or_default());
+    h.update([0]);
+    if let Some(p) = item.published.or(item.updated) {
+        h.update(p.timestamp().to_le_bytes());
+    }
+    h.update([0]);
+    h.update(
+        item.content
+            .as_deref()
+            .or(item.summary.as_deref())
+            .unwrap_or_default(),
+    );
+    hex::encode(&h.finalize()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_url_rules() {
+        let cases = [
+            // scheme and host case, http == https
+            ("HTTP://Example.COM/a", "https://example.com/a"),
+            ("http://example.com/a", "https://example.com/a"),
+            // www. ignored
+            ("https://www.example.com/a", "https://example.com/a"),
+            // default ports
+            ("https://example.com:443/a", "https://example.com/a"),
+            ("http://example.com:80/a", "https://example.com/a"),
+            ("https://example.com:8443/a", "https://example.com:8443/a"),
+            // fragment and trailing slash
+            ("https://example.com/a/#comments", "https://example.com/a"),
+            ("https://example.com/", "https://example.com"),
+            // tracking parameters
+            (
+                "https://example.com/a?utm_source=rss&utm_medium=feed&id=3",
+                "https://example.com/a?id=3",
+            ),
+            ("https://example.com/a?fbclid=x&gclid=y", "https://example.com/a"),
+            ("https://example.com/a?mc_cid=1&mc_eid=2&ref=hn", "https://example.com/a"),
+            ("https://example.com/a?UTM_Campaign=x", "https://example.com/a"),
+            // remaining parameters sorted
+            ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
+            // percent-encoding case, unreserved characters decoded
+            ("https://example.com/%7euser/%c3%a9", "https://example.com/~user/%C3%A9"),
+            ("https://example.com/a%2Fb", "https://example.com/a%2Fb"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(canonical_url(input).as_deref(), Some(want), "for {input}");
+        }
+    }
+
+    #[test]
+    fn canonical_url_leaves_other_schemes_alone() {
+        assert_eq!(canonical_url("  "), None);
+        assert_eq!(
+            canonical_url("tag:example.com,2024:1").as_deref(),
+            Some("tag:example.com,2024:1")
+        );
+        assert_eq!(canonical_url("not a url").as_deref(), Some("not a url"));
+    }
+
+    #[test]
+    fn different_paths_stay_different() {
+        assert_ne!(
+            canonical_url("https://example.com/a"),
+            canonical_url("https://example.com/b")
+        );
+        assert_ne!(
+            canonical_url("https://example.com/a?page=1"),
+            canonical_url("https://example.com/a?page=2")
+        );
+    }
+
+    fn item(guid: Option<&str>, link: Option<&str>, title: &str) -> Item {
+        Item {
+            guid: guid.map(str::to_string),
+            link: link.map(str::to_string),
+            title: Some(title.to_string()),
+            published: None,
+            updated: None,
+            authors: vec![],
+            categories: vec![],
+            summary: None,
+            content: Some(format!("<p>{title}</p>")),
+            enclosures: vec![],
+            base: None,
+        }
+    }
+
+    fn keys(items: Vec<Item>, mode: IdentityMode) -> Vec<String> {
+        identify(items, mode).into_iter().map(|i| i.key).collect()
+    }
+
+    #[test]
+    fn guids_are_used_when_unique() {
+        let k = keys(
+            vec![item(Some("1"), Some("https://e.com/a"), "A"), item(Some("2"), None, "B")],
+            IdentityMode::Auto,
+        );
+        assert_eq!(k, ["g:1", "g:2"]);
+    }
+
+    #[test]
+    fn a_shared_guid_steps_down_to_links() {
+        let items: Vec<Item> = (0..10)
+            .map(|i| item(Some("same"), Some(&format!("https://e.com/{i}")), "t"))
+            .collect();
+        let k = keys(items, IdentityMode::Auto);
+        assert_eq!(k.len(), 10);
+        assert!(k.iter().all(|k| k.starts_with("l:")), "{k:?}");
+    }
+
+    #[test]
+    fn no_guid_no_link_uses_content_hash_stably() {
+        let items = || vec![item(None, None, "A"), item(None, None, "B")];
+        let first = keys(items(), IdentityMode::Auto);
+        assert!(first.iter().all(|k| k.starts_with("h:")));
+        assert_ne!(first[0], first[1]);
+        assert_eq!(first, keys(items(), IdentityMode::Auto));
+    }
+
+    #[test]
+    fn a_rare_repeat_keeps_guids_and_only_the_repeat_steps_down() {
+        let mut items: Vec<Item> = (0..40)
+            .map(|i| item(Some(&i.to_string()), Some(&format!("https://e.com/{i}")), "t"))
+            .collect();
+        items.push(item(Some("0"), Some("https://e.com/other"), "t"));
+        let k = keys(items, IdentityMode::Auto);
+        assert_eq!(k.len(), 41);
+        assert_eq!(k[40], "l:https://e.com/other");
+        assert!(k[..40].iter().all(|k| k.starts_with("g:")));
+    }
+
+    #[test]
+    fn an_exact_duplicate_is_kept_once() {
+        let k = keys(vec![item(None, None, "A"), item(None, None, "A")], IdentityMode::Auto);
+        assert_eq!(k.len(), 1);
+    }
+
+    #[test]
+    fn override_modes_pick_their_level() {
+        let items = || vec![item(Some("1"), Some("https://e.com/a?utm_source=x"), "A")];
+        assert_eq!(keys(items(), IdentityMode::Guid), ["g:1"]);
+        assert_eq!(keys(items(), IdentityMode::Link), ["l:https://e.com/a"]);
+        assert!(keys(items(), IdentityMode::Content)[0].starts_with("h:"));
+    }
+}

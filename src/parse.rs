@@ -1,0 +1,249 @@
+//! Bytes + the feed's URL -> a [`Feed`] of [`Item`]s, through feed-rs. The raw bytes
+//! go in untouched (feed-rs detects the encoding); links come out absolute.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use feed_rs::model::{self as fm, FeedType};
+use url::Url;
+
+use crate::model::{Enclosure, Feed, FeedFormat, Item, Person};
+use crate::sanitize::{plain_text, text_to_html};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("empty document")]
+    Empty,
+    #[error("not a feed: the document is an HTML page")]
+    Html,
+    #[error("not a feed: {0}")]
+    Invalid(String),
+    #[error("the feed parser failed on this document")]
+    Panicked,
+}
+
+/// Parses one feed document fetched from `url`.
+pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(url.as_str()))
+        // Left empty, a missing id stays visible; identity decides what to use instead.
+        .id_generator(|_, _, _| String::new())
+        .build();
+    // feed-rs is a dependency reading hostile input; a panic in it must cost one
+    // source, not the process.
+    let parsed = catch_unwind(AssertUnwindSafe(|| parser.parse(bytes)))
+        .map_err(|_| ParseError::Panicked)?;
+    match parsed {
+        Ok(feed) => Ok(convert(feed, url)),
+        Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
+        Err(e) => Err(ParseError::Invalid(e.to_string())),
+    }
+}
+
+/// Whether a body that failed to parse as a feed is an HTML page (an error page,
+/// or a site's home page given instead of its feed).
+pub fn looks_like_html(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(1024)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    head.contains("<!doctype html") || head.contains("<html")
+}
+
+fn convert(feed: fm::Feed, url: &Url) -> Feed {
+    let format = match feed.feed_type {
+        FeedType::Atom => FeedFormat::Atom,
+        FeedType::JSON => FeedFormat::Json,
+        FeedType::RSS0 => FeedFormat::Rss0,
+        FeedType::RSS1 => FeedFormat::Rss1,
+        FeedType::RSS2 => FeedFormat::Rss2,
+    };
+    let items = feed
+        .entries
+        .into_iter()
+        .map(|e| convert_entry(e, url))
+        .collect();
+    Feed {
+        format,
+        title: feed.title.map(|t| plain_text(&t.content)).filter(|t| !t.is_empty()),
+        link: alternate_link(&feed.links, url),
+        id: Some(feed.id).filter(|id| !id.is_empty()),
+        updated: feed.updated,
+        ttl: feed.ttl,
+        items,
+    }
+}
+
+fn convert_entry(e: fm::Entry, feed_url: &Url) -> Item {
+    let base = e
+        .base
+        .as_deref()
+        .and_then(|b| feed_url.join(b).ok())
+        .unwrap_or_else(|| feed_url.clone());
+    let link = alternate_link(&e.links, &base);
+    let mut enclosures: Vec<Enclosure> = Vec::new();
+    let mut add_enclosure = |url: String, media_type: Option<String>, length: Option<u64>| {
+        if !enclosures.iter().any(|x| x.url == url) {
+            enclosures.push(Enclosure {
+                url,
+                media_type,
+                length,
+            });
+        }
+    };
+    for media in &e.media {
+        for c in &media.content {
+            if let Some(u) = &c.url {
+                add_enclosure(
+                    u.to_string(),
+                    c.content_type.as_ref().map(|t| t.to_string()),
+                    c.size,
+                );
+            }
+        }
+    }
+    for l in e.links.iter().filter(|l| l.rel.as_deref() == Some("enclosure")) {
+        if let Some(u) = absolute(&l.href, &base) {
+            add_enclosure(u, l.media_type.clone(), l.length);
+        }
+    }
+    let content = e.content.and_then(|c| {
+        let body = c.body?;
+        Some(if c.content_type.subty() == "plain" {
+            text_to_html(&body)
+        } else {
+            body
+        })
+    });
+    Item {
+        guid: Some(e.id).filter(|id| !id.trim().is_empty()),
+        title: e.title.map(|t| plain_text(&t.content)).filter(|t| !t.is_empty()),
+        published: e.published,
+        updated: e.updated,
+        authors: e
+            .authors
+            .into_iter()
+            .map(|p| Person {
+                name: p.name.filter(|n| !n.trim().is_empty()),
+                email: p.email,
+                uri: p.uri,
+            })
+            .collect(),
+        categories: e
+            .categories
+            .iter()
+            .map(|c| crate::config::normalize_category(&c.term))
+            .filter(|c| !c.is_empty())
+            .fold(Vec::new(), |mut v, c| {
+                if !v.contains(&c) {
+                    v.push(c);
+                }
+                v
+            }),
+        summary: e.summary.map(|t| text_html(&t)).filter(|s| !s.trim().is_empty()),
+        content: content.filter(|s| !s.trim().is_empty()),
+        enclosures,
+        base: Some(link.clone().unwrap_or_else(|| base.to_string())),
+        link,
+    }
+}
+
+fn text_html(t: &fm::Text) -> String {
+    if t.content_type.subty() == "plain" {
+        text_to_html(&t.content)
+    } else {
+        t.content.clone()
+    }
+}
+
+/// The link a reader follows: `rel="alternate"` or no rel, else the first one that
+/// is not about the feed itself.
+fn alternate_link(links: &[fm::Link], base: &Url) -> Option<String> {
+    let chosen = links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| {
+            links.iter().find(|l| {
+                !matches!(
+                    l.rel.as_deref(),
+                    Some("self" | "enclosure" | "edit" | "hub" | "replies" | "next" | "previous")
+                )
+            })
+        })?;
+    absolute(&chosen.href, base)
+}
+
+fn absolute(href: &str, base: &Url) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    base.join(href).ok().map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://example.org/blog/feed.xml").unwrap()
+    }
+
+    #[test]
+    fn rss_items_get_absolute_links_and_keep_missing_guids_missing() {
+        let xml = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>T &amp; co</title>
+            <link>https://example.org/</link><ttl>60</ttl>
+            <item><title>One</title><link>/blog/one</link><guid>id-1</guid>
+              <category> Rust </category><description>&lt;p&gt;Hi&lt;/p&gt;</description>
+              <enclosure url="https://example.org/a.mp3" length="12345" type="audio/mpeg"/></item>
+            <item><title>Two</title><description>no link</description></item>
+            </channel></rss>"#;
+        let feed = parse_feed(xml, &url()).unwrap();
+        assert_eq!(feed.format, FeedFormat::Rss2);
+        assert_eq!(feed.title.as_deref(), Some("T & co"));
+        assert_eq!(feed.ttl, Some(60));
+        let one = &feed.items[0];
+        assert_eq!(one.guid.as_deref(), Some("id-1"));
+        assert_eq!(one.link.as_deref(), Some("https://example.org/blog/one"));
+        assert_eq!(one.categories, ["rust"]);
+        assert_eq!(one.summary.as_deref(), Some("<p>Hi</p>"));
+        assert_eq!(one.enclosures[0].length, Some(12345));
+        assert_eq!(one.enclosures[0].media_type.as_deref(), Some("audio/mpeg"));
+        let two = &feed.items[1];
+        assert_eq!(two.guid, None);
+        assert_eq!(two.link, None);
+    }
+
+    #[test]
+    fn atom_and_json_parse() {
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">&lt;b&gt;A&lt;/b&gt;</title><id>urn:x</id>
+            <updated>2026-11-24T10:00:00Z</updated>
+            <entry><id>urn:1</id><title>E</title><link href="e1"/><updated>2026-11-24T10:00:00Z</updated>
+            <author><name>Ann</name></author><content type="text">a &lt; b</content></entry></feed>"#;
+        let feed = parse_feed(atom, &url()).unwrap();
+        assert_eq!(feed.format, FeedFormat::Atom);
+        assert_eq!(feed.title.as_deref(), Some("A"));
+        assert_eq!(feed.items[0].link.as_deref(), Some("https://example.org/blog/e1"));
+        assert_eq!(feed.items[0].content.as_deref(), Some("a &lt; b"));
+        assert_eq!(feed.items[0].authors[0].name.as_deref(), Some("Ann"));
+
+        let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"1","url":"https://example.org/j1","content_html":"<p>x</p>"}]}"#;
+        let feed = parse_feed(json, &url()).unwrap();
+        assert_eq!(feed.format, FeedFormat::Json);
+        assert_eq!(feed.items[0].guid.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn non_feeds_are_named() {
+        assert_eq!(parse_feed(b"  \n", &url()).unwrap_err(), ParseError::Empty);
+        assert_eq!(
+            parse_feed(b"<!DOCTYPE html><html><body>502</body></html>", &url()).unwrap_err(),
+            ParseError::Html
+        );
+        assert!(matches!(
+            parse_feed(b"<rss version=\"2.0\"><channel><item>", &url()),
+            Err(ParseError::Invalid(_))
+        ));
+        assert!(parse_feed(b"\x00\x01garbage", &url()).is_err());
+    }
+}
