@@ -10,8 +10,11 @@
 //! `elapsed_ms`, `next_fetch_s`, `error`.
 
 pub mod config;
+pub mod fetch;
 pub mod identity;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod sanitize;
 pub mod schedule;
+pub mod store;

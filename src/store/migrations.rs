@@ -1,0 +1,79 @@
+//! Schema versions, applied in order and recorded in `PRAGMA user_version`.
+//! A migration, once released, is never edited: changes come as a new entry.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: sources with their fetch state, items, tombstones
+    r#"
+    CREATE TABLE sources (
+        id                 INTEGER PRIMARY KEY,
+        name               TEXT NOT NULL UNIQUE,
+        url                TEXT NOT NULL,          -- as configured
+        fetch_url          TEXT NOT NULL,          -- after permanent redirects
+        etag               TEXT,
+        last_modified      TEXT,
+        title              TEXT,
+        site_link          TEXT,
+        last_fetch_at      INTEGER,                -- ms since epoch
+        last_success_at    INTEGER,
+        last_status        INTEGER,
+        last_error         TEXT,
+        consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        next_fetch_at      INTEGER,
+        disabled           INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE items (
+        id             INTEGER PRIMARY KEY,
+        source_id      INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        key            TEXT NOT NULL,              -- identity within the source
+        canonical_link TEXT,
+        link           TEXT,
+        title          TEXT,
+        authors        TEXT NOT NULL DEFAULT '[]', -- JSON
+        categories     TEXT NOT NULL DEFAULT '[]', -- JSON
+        summary        TEXT,                       -- publisher HTML, sanitized on output
+        content        TEXT,
+        enclosures     TEXT NOT NULL DEFAULT '[]', -- JSON
+        base           TEXT,                       -- URL relative references resolve against
+        published      INTEGER,                    -- ms since epoch
+        updated        INTEGER,
+        first_seen     INTEGER NOT NULL,
+        sort_at        INTEGER NOT NULL,           -- published, else updated, else first_seen
+        fingerprint    INTEGER NOT NULL,           -- hash of the fields above
+        UNIQUE (source_id, key)
+    );
+    CREATE INDEX items_by_time ON items (sort_at DESC, id DESC);
+    CREATE INDEX items_by_link ON items (canonical_link);
+    CREATE TABLE tombstones (
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        key       TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        PRIMARY KEY (source_id, key)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+pub(super) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > known {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: current,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database schema migrated");
+    }
+    Ok(())
+}

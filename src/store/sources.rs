@@ -1,0 +1,127 @@
+//! Source rows: kept in step with the config, carrying each source's fetch state.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use url::Url;
+
+use super::{Store, StoreError, from_millis};
+use crate::fetch::Validators;
+use crate::model::Source;
+
+/// What the poller needs to know about a source before fetching it.
+#[derive(Debug, Clone)]
+pub struct SourceState {
+    pub id: i64,
+    pub fetch_url: Url,
+    pub validators: Validators,
+    pub consecutive_errors: u32,
+    pub next_fetch_at: Option<DateTime<Utc>>,
+    pub disabled: bool,
+}
+
+/// A source's row as `tributary sources` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub url: String,
+    pub fetch_url: String,
+    pub last_fetch_at: Option<DateTime<Utc>>,
+    pub last_status: Option<u16>,
+    pub next_fetch_at: Option<DateTime<Utc>>,
+    pub items: u64,
+    pub consecutive_errors: u32,
+    pub last_error: Option<String>,
+    pub disabled: bool,
+}
+
+impl Store {
+    /// Makes the source rows match the config: new sources are added; a source
+    /// whose URL changed starts afresh (no validators, no errors, due now).
+    /// Sources no longer configured keep their rows and items.
+    pub fn sync_sources(&mut self, sources: &[Source]) -> Result<Vec<SourceState>, StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut find = tx.prepare_cached("SELECT id, url FROM sources WHERE name = ?1")?;
+            let mut insert =
+                tx.prepare_cached("INSERT INTO sources (name, url, fetch_url) VALUES (?1, ?2, ?2)")?;
+            let mut reset = tx.prepare_cached(
+                "UPDATE sources SET url = ?2, fetch_url = ?2, etag = NULL, last_modified = NULL,
+                 consecutive_errors = 0, next_fetch_at = NULL, disabled = 0 WHERE id = ?1",
+            )?;
+            for s in sources {
+                let row: Option<(i64, String)> = find
+                    .query_row([&s.name], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                match row {
+                    None => {
+                        insert.execute(params![s.name, s.url.as_str()])?;
+                    }
+                    Some((id, url)) if url != s.url.as_str() => {
+                        reset.execute(params![id, s.url.as_str()])?;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        tx.commit()?;
+        sources
+            .iter()
+            .map(|s| self.source_state(&s.name))
+            .collect()
+    }
+
+    fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, fetch_url, etag, last_modified, consecutive_errors, next_fetch_at, disabled
+             FROM sources WHERE name = ?1",
+        )?;
+        Ok(stmt.query_row([name], |r| {
+            let url: String = r.get(1)?;
+            Ok(SourceState {
+                id: r.get(0)?,
+                fetch_url: Url::parse(&url).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+                })?,
+                validators: Validators {
+                    etag: r.get(2)?,
+                    last_modified: r.get(3)?,
+                },
+                consecutive_errors: r.get(4)?,
+                next_fetch_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
+                disabled: r.get(6)?,
+            })
+        })?)
+    }
+
+    /// Every source row with its item count, in the order given by `names`
+    /// (sources not named there are left out).
+    pub fn source_statuses(&self, names: &[&str]) -> Result<Vec<SourceStatus>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, url, fetch_url, last_fetch_at, last_status, next_fetch_at,
+                    (SELECT count(*) FROM items WHERE source_id = sources.id),
+                    consecutive_errors, last_error, disabled
+             FROM sources WHERE name = ?1",
+        )?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let row = stmt
+                .query_row([name], |r| {
+                    Ok(SourceStatus {
+                        name: r.get(0)?,
+                        url: r.get(1)?,
+                        fetch_url: r.get(2)?,
+                        last_fetch_at: r.get::<_, Option<i64>>(3)?.map(from_millis),
+                        last_status: r.get(4)?,
+                        next_fetch_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
+                        items: r.get::<_, i64>(6)? as u64,
+                        consecutive_errors: r.get(7)?,
+                        last_error: r.get(8)?,
+                        disabled: r.get(9)?,
+                    })
+                })
+                .optional()?;
+            out.extend(row);
+        }
+        Ok(out)
+    }
+}
