@@ -9,9 +9,11 @@
 //! Log fields: `source`, `url`, `status`, `new_items`, `updated_items`, `folded`,
 //! `elapsed_ms`, `next_fetch_s`, `error`.
 
+pub mod cli;
 pub mod config;
 pub mod fetch;
 pub mod identity;
+pub mod inspect;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

@@ -1,0 +1,335 @@
+//! The command line: clap definitions and one function per command. Errors become
+//! exit codes here: 2 for a bad config or usage, 1 when nothing could run.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use url::Url;
+
+use crate::config::{Config, ConfigError};
+use crate::fetch::{FetchOutcome, Fetcher, Validators};
+use crate::inspect::inspect_json;
+use crate::parse::parse_feed;
+use crate::pipeline::{Outcome, PollContext};
+use crate::schedule::poll_round;
+use crate::store::{Store, Writer};
+
+/// Exit code for an invalid config or command line.
+pub const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "tributary", version, about = "A feed aggregator daemon: many feeds in, one merged feed out")]
+pub struct Cli {
+    /// Config file [default: $TRIBUTARY_CONFIG, else ./tributary.toml]
+    #[arg(long, global = true, env = "TRIBUTARY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log line format on stderr (the filter comes from RUST_LOG)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every source (or the named ones) once, store what is new, print a summary
+    #[command(after_help = "Example:\n  tributary poll --config config/demo.toml --json")]
+    Poll {
+        /// Poll only this source (repeatable)
+        #[arg(long = "source", value_name = "NAME")]
+        sources: Vec<String>,
+        /// End with a one-line JSON summary on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the config and print the resolved sources; exit 2 when invalid
+    #[command(after_help = "Example:\n  tributary check --config /etc/tributary/tributary.toml")]
+    Check,
+    /// Fetch or read one feed and print, as JSON, how tributary sees it; stores nothing
+    #[command(after_help = "Example:\n  tributary inspect https://example.org/feed.xml")]
+    Inspect {
+        /// An http(s) or file URL, or a path
+        target: String,
+    },
+    /// Show each source's fetch state: last fetch, status, next fetch, items, errors
+    #[command(after_help = "Example:\n  tributary sources --config config/demo.toml")]
+    Sources {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Cli {
+    /// The default log filter when RUST_LOG is unset: one-shot commands stay quiet
+    /// but for warnings, so their output is the summary.
+    pub fn default_log_filter(&self) -> &'static str {
+        "warn"
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("tributary.toml"));
+    match cli.command {
+        Command::Poll { sources, json } => poll(&config_path, &sources, json).await,
+        Command::Check => check(&config_path),
+        Command::Inspect { target } => inspect(&target).await,
+        Command::Sources { json } => sources_table(&config_path, json),
+    }
+}
+
+/// Loads the config, or prints every problem and gives the exit code to end with.
+fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|e| {
+        match &e {
+            ConfigError::Invalid { problems, .. } => {
+                eprintln!("{e}");
+                eprintln!("config has {} problem(s); nothing was changed", problems.len());
+            }
+            ConfigError::Read { .. } => eprintln!("error: {e}"),
+        }
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}: ok", path.display())?;
+    writeln!(out, "database: {}", config.storage.database.display())?;
+    writeln!(out, "schedule: {}", config.poll.schedule)?;
+    writeln!(out, "{} source(s):", config.sources.len())?;
+    let rows: Vec<Vec<String>> = config
+        .sources
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.url.to_string(),
+                s.categories.join(","),
+                s.schedule.clone().unwrap_or_else(|| "-".into()),
+                s.identity.as_str().to_string(),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut out,
+        &["name", "url", "categories", "schedule", "identity"],
+        &rows,
+    )?;
+    writeln!(out, "{} rule(s)", config.rules.len())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    for name in names {
+        if !config.sources.iter().any(|s| &s.name == name) {
+            eprintln!("error: no source named {name:?} in {}", path.display());
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    }
+    let mut store = Store::open(&config.storage.database)?;
+    let states = store.sync_sources(&config.sources)?;
+    let jobs: Vec<_> = config
+        .sources
+        .iter()
+        .cloned()
+        .zip(states)
+        .filter(|(s, state)| {
+            if names.is_empty() {
+                // A disabled source is polled only when asked for by name.
+                !state.disabled
+            } else {
+                names.contains(&s.name)
+            }
+        })
+        .collect();
+    let (writer, writer_thread) = Writer::spawn(store);
+    let ctx = PollContext {
+        fetcher: Fetcher::new(&config.poll)?,
+        writer,
+        default_schedule: config.poll.schedule.clone(),
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .expect("static template is valid"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let summary = poll_round(
+        ctx,
+        jobs,
+        config.poll.concurrency,
+        config.poll.per_host,
+        |report| {
+            bar.inc(1);
+            bar.set_message(report.name.clone());
+        },
+    )
+    .await?;
+    bar.finish_and_clear();
+    writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the database writer failed"))?;
+
+    let mut err = std::io::stderr().lock();
+    for r in summary.reports.iter().filter(|r| r.outcome == Outcome::Failed) {
+        writeln!(err, "failed: {}: {}", r.name, r.error.as_deref().unwrap_or("?"))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", summary.to_json())?;
+    } else {
+        writeln!(
+            out,
+            "polled {} source(s): {} ok, {} not modified, {} failed; {} new, {} updated, {} folded in {:.2} s",
+            summary.ok + summary.not_modified + summary.failed,
+            summary.ok,
+            summary.not_modified,
+            summary.failed,
+            summary.counts.new,
+            summary.counts.updated,
+            summary.counts.folded,
+            summary.elapsed_ms as f64 / 1000.0
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn inspect(target: &str) -> anyhow::Result<ExitCode> {
+    let url = match Url::parse(target) {
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => url,
+        _ => {
+            let path = std::path::absolute(target).with_context(|| format!("bad path {target}"))?;
+            Url::from_file_path(&path).map_err(|()| anyhow::anyhow!("bad path {target}"))?
+        }
+    };
+    let defaults = Config::from_str("", std::path::Path::new("tributary.toml"))
+        .expect("the defaults are valid");
+    let fetcher = Fetcher::new(&defaults.poll)?;
+    let outcome = match fetcher.fetch(&url, &Validators::default()).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("cannot fetch {url}: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let FetchOutcome::Fetched { body, meta } = outcome else {
+        bail!("unexpected 304 for an unconditional request");
+    };
+    match parse_feed(&body, &meta.final_url) {
+        Ok(feed) => {
+            let text = serde_json::to_string_pretty(&inspect_json(feed))?;
+            writeln!(std::io::stdout().lock(), "{text}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("cannot parse {url}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let mut store = Store::open(&config.storage.database)?;
+    store.sync_sources(&config.sources)?;
+    let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+    let statuses = store.source_statuses(&names)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&statuses)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let time = |t: Option<DateTime<Utc>>| {
+        t.map_or_else(|| "-".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+    };
+    let rows: Vec<Vec<String>> = statuses
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.fetch_url.clone(),
+                time(s.last_fetch_at),
+                match (s.disabled, s.last_status) {
+                    (true, _) => "disabled".to_string(),
+                    (false, Some(st)) => st.to_string(),
+                    (false, None) => "-".to_string(),
+                },
+                time(s.next_fetch_at),
+                s.items.to_string(),
+                s.consecutive_errors.to_string(),
+                s.last_error.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut out,
+        &[
+            "name",
+            "url",
+            "last fetch (UTC)",
+            "status",
+            "next fetch (UTC)",
+            "items",
+            "errors",
+            "last error",
+        ],
+        &rows,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Left-aligned columns, two spaces apart, the last one unpadded.
+fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for row in rows {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
