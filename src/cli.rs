@@ -23,7 +23,11 @@ use crate::store::{Store, Writer};
 pub const EXIT_CONFIG: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "tributary", version, about = "A feed aggregator daemon: many feeds in, one merged feed out")]
+#[command(
+    name = "tributary",
+    version,
+    about = "A feed aggregator daemon: many feeds in, one merged feed out"
+)]
 pub struct Cli {
     /// Config file [default: $TRIBUTARY_CONFIG, else ./tributary.toml]
     #[arg(long, global = true, env = "TRIBUTARY_CONFIG", value_name = "FILE")]
@@ -98,7 +102,10 @@ fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
         match &e {
             ConfigError::Invalid { problems, .. } => {
                 eprintln!("{e}");
-                eprintln!("config has {} problem(s); nothing was changed", problems.len());
+                eprintln!(
+                    "config has {} problem(s); nothing was changed",
+                    problems.len()
+                );
             }
             ConfigError::Read { .. } => eprintln!("error: {e}"),
         }
@@ -198,8 +205,17 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
         .map_err(|_| anyhow::anyhow!("the database writer failed"))?;
 
     let mut err = std::io::stderr().lock();
-    for r in summary.reports.iter().filter(|r| r.outcome == Outcome::Failed) {
-        writeln!(err, "failed: {}: {}", r.name, r.error.as_deref().unwrap_or("?"))?;
+    for r in summary
+        .reports
+        .iter()
+        .filter(|r| r.outcome == Outcome::Failed)
+    {
+        writeln!(
+            err,
+            "failed: {}: {}",
+            r.name,
+            r.error.as_deref().unwrap_or("?")
+        )?;
     }
     let mut out = std::io::stdout().lock();
     if json {
@@ -270,7 +286,10 @@ fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::SUCCESS);
     }
     let time = |t: Option<DateTime<Utc>>| {
-        t.map_or_else(|| "-".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        t.map_or_else(
+            || "-".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
     };
     let rows: Vec<Vec<String>> = statuses
         .iter()

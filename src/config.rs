@@ -115,7 +115,14 @@ impl fmt::Display for ProblemList<'_> {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}:{}:{}: {}", self.path.display(), p.line, p.column, p.message)?;
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                p.line,
+                p.column,
+                p.message
+            )?;
         }
         Ok(())
     }
@@ -352,7 +359,10 @@ fn build(text: &str, path: &Path, p: &mut Problems) -> Option<Config> {
         server: server.build(p),
         dedup: dedup.build(p),
         sources: build_sources(sources, &base_dir, p),
-        rules: rules.into_iter().filter_map(|(span, r)| r.build(span, p)).collect(),
+        rules: rules
+            .into_iter()
+            .filter_map(|(span, r)| r.build(span, p))
+            .collect(),
     })
 }
 
@@ -389,7 +399,11 @@ fn section<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, p: &mut Problems) -
         p.toml_error(&error, span);
         return None;
     }
-    T::deserialize(ValueDeserializer::from(Spanned::new(span, DeValue::Table(good)))).ok()
+    T::deserialize(ValueDeserializer::from(Spanned::new(
+        span,
+        DeValue::Table(good),
+    )))
+    .ok()
 }
 
 fn array_of_tables<T: DeserializeOwned>(
@@ -407,7 +421,10 @@ fn array_of_tables<T: DeserializeOwned>(
             })
             .collect(),
         _ => {
-            p.at(span, format!("`{name}` must be written as [[{name}]] tables"));
+            p.at(
+                span,
+                format!("`{name}` must be written as [[{name}]] tables"),
+            );
             Vec::new()
         }
     }
@@ -692,7 +709,10 @@ impl RuleConfig {
             }
             (None, true) => RuleAction::Drop,
             (Some(c), true) => {
-                p.at(c.span(), "a rule either adds a `category` or sets `drop = true`, not both");
+                p.at(
+                    c.span(),
+                    "a rule either adds a `category` or sets `drop = true`, not both",
+                );
                 ok = false;
                 RuleAction::Drop
             }
@@ -733,7 +753,10 @@ mod tests {
     #[test]
     fn relative_database_resolves_against_config_folder() {
         let c = load("[storage]\ndatabase = \"data/feeds.db\"\n").unwrap();
-        assert_eq!(c.storage.database, Path::new("/etc/tributary/data/feeds.db"));
+        assert_eq!(
+            c.storage.database,
+            Path::new("/etc/tributary/data/feeds.db")
+        );
         let c = load("[storage]\ndatabase = \"/var/lib/x.db\"\n").unwrap();
         assert_eq!(c.storage.database, Path::new("/var/lib/x.db"));
     }
@@ -743,7 +766,11 @@ mod tests {
         let problems = load("[poll]\nconcurrency = 4\nper_hots = 2\n").unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!((problems[0].line, problems[0].column), (3, 1));
-        assert!(problems[0].message.contains("per_hots"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("per_hots"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]
@@ -775,7 +802,10 @@ category = "x"
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         // bogus, colour, timeout, concurrency, limit, gopher, duplicate name, schedule, regex
         for line in [3, 4, 5, 8, 12, 13, 16, 18, 21] {
-            assert!(lines.contains(&line), "line {line} missing from {problems:#?}");
+            assert!(
+                lines.contains(&line),
+                "line {line} missing from {problems:#?}"
+            );
         }
     }
 
@@ -799,8 +829,9 @@ category = "x"
 
     #[test]
     fn unknown_identity_mode_is_rejected() {
-        let problems = load("[[source]]\nname = \"x\"\nurl = \"https://a.example/\"\nidentity = \"uuid\"\n")
-            .unwrap_err();
+        let problems =
+            load("[[source]]\nname = \"x\"\nurl = \"https://a.example/\"\nidentity = \"uuid\"\n")
+                .unwrap_err();
         assert_eq!(problems[0].line, 4, "{problems:?}");
     }
 
@@ -862,8 +893,11 @@ category = "x"
     }
 
     fn shipped_config() -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/tributary.toml"))
-            .expect("config/tributary.toml is shipped")
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/tributary.toml"
+        ))
+        .expect("config/tributary.toml is shipped")
     }
 
     /// The shipped file with its commented-out settings turned on.
@@ -904,7 +938,10 @@ category = "x"
         for (section, fields) in expected {
             let have = documented(section);
             for field in fields {
-                assert!(have.contains(*field), "config/tributary.toml lacks {section}.{field}");
+                assert!(
+                    have.contains(*field),
+                    "config/tributary.toml lacks {section}.{field}"
+                );
             }
         }
     }

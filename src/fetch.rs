@@ -179,7 +179,14 @@ impl Fetcher {
             .modified()
             .ok()
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map(|d| format!("\"file-{}-{}-{}\"", d.as_secs(), d.subsec_nanos(), metadata.len()));
+            .map(|d| {
+                format!(
+                    "\"file-{}-{}-{}\"",
+                    d.as_secs(),
+                    d.subsec_nanos(),
+                    metadata.len()
+                )
+            });
         let meta = |status| ResponseMeta {
             status,
             final_url: url.clone(),

@@ -12,10 +12,38 @@ use crate::model::{IdentifiedItem, IdentityMode, Item};
 /// Query parameters that only track where a reader came from; they never change
 /// which page a link names.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "mc_cid",
-    "mc_eid", "ref", "ref_src", "ref_url", "referrer", "_hsenc", "_hsmi", "__hssc",
-    "__hstc", "__hsfp", "hsctatracking", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
-    "vero_conv", "wt_mc", "wt.mc_id", "s_kwcid", "ncid", "cmpid", "_ga", "_gl",
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "ref",
+    "ref_src",
+    "ref_url",
+    "referrer",
+    "_hsenc",
+    "_hsmi",
+    "__hssc",
+    "__hstc",
+    "__hsfp",
+    "hsctatracking",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "vero_conv",
+    "wt_mc",
+    "wt.mc_id",
+    "s_kwcid",
+    "ncid",
+    "cmpid",
+    "_ga",
+    "_gl",
 ];
 
 fn is_tracking_param(name: &str) -> bool {
@@ -141,7 +169,10 @@ pub fn identify(items: Vec<Item>, mode: IdentityMode) -> Vec<IdentifiedItem> {
         let guid = item.guid.as_deref().filter(|g| !g.trim().is_empty());
         let candidates = [
             (Level::Guid, guid.map(|g| format!("g:{}", g.trim()))),
-            (Level::Link, canonical_link.as_ref().map(|l| format!("l:{l}"))),
+            (
+                Level::Link,
+                canonical_link.as_ref().map(|l| format!("l:{l}")),
+            ),
             (Level::Content, Some(format!("h:{}", content_hash(&item)))),
         ];
         let key = candidates
@@ -219,13 +250,28 @@ mod tests {
                 "https://example.com/a?utm_source=rss&utm_medium=feed&id=3",
                 "https://example.com/a?id=3",
             ),
-            ("https://example.com/a?fbclid=x&gclid=y", "https://example.com/a"),
-            ("https://example.com/a?mc_cid=1&mc_eid=2&ref=hn", "https://example.com/a"),
-            ("https://example.com/a?UTM_Campaign=x", "https://example.com/a"),
+            (
+                "https://example.com/a?fbclid=x&gclid=y",
+                "https://example.com/a",
+            ),
+            (
+                "https://example.com/a?mc_cid=1&mc_eid=2&ref=hn",
+                "https://example.com/a",
+            ),
+            (
+                "https://example.com/a?UTM_Campaign=x",
+                "https://example.com/a",
+            ),
             // remaining parameters sorted
-            ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
+            (
+                "https://example.com/a?b=2&a=1",
+                "https://example.com/a?a=1&b=2",
+            ),
             // percent-encoding case, unreserved characters decoded
-            ("https://example.com/%7euser/%c3%a9", "https://example.com/~user/%C3%A9"),
+            (
+                "https://example.com/%7euser/%c3%a9",
+                "https://example.com/~user/%C3%A9",
+            ),
             ("https://example.com/a%2Fb", "https://example.com/a%2Fb"),
         ];
         for (input, want) in cases {
@@ -278,7 +324,10 @@ mod tests {
     #[test]
     fn guids_are_used_when_unique() {
         let k = keys(
-            vec![item(Some("1"), Some("https://e.com/a"), "A"), item(Some("2"), None, "B")],
+            vec![
+                item(Some("1"), Some("https://e.com/a"), "A"),
+                item(Some("2"), None, "B"),
+            ],
             IdentityMode::Auto,
         );
         assert_eq!(k, ["g:1", "g:2"]);
@@ -306,7 +355,13 @@ mod tests {
     #[test]
     fn a_rare_repeat_keeps_guids_and_only_the_repeat_steps_down() {
         let mut items: Vec<Item> = (0..40)
-            .map(|i| item(Some(&i.to_string()), Some(&format!("https://e.com/{i}")), "t"))
+            .map(|i| {
+                item(
+                    Some(&i.to_string()),
+                    Some(&format!("https://e.com/{i}")),
+                    "t",
+                )
+            })
             .collect();
         items.push(item(Some("0"), Some("https://e.com/other"), "t"));
         let k = keys(items, IdentityMode::Auto);
@@ -317,7 +372,10 @@ mod tests {
 
     #[test]
     fn an_exact_duplicate_is_kept_once() {
-        let k = keys(vec![item(None, None, "A"), item(None, None, "A")], IdentityMode::Auto);
+        let k = keys(
+            vec![item(None, None, "A"), item(None, None, "A")],
+            IdentityMode::Auto,
+        );
         assert_eq!(k.len(), 1);
     }
 

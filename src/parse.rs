@@ -33,10 +33,15 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
         .build();
     // feed-rs is a dependency reading hostile input; a panic in it must cost one
     // source, not the process.
-    let parsed = catch_unwind(AssertUnwindSafe(|| parser.parse(bytes)))
-        .map_err(|_| ParseError::Panicked)?;
+    let parsed =
+        catch_unwind(AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| ParseError::Panicked)?;
     match parsed {
-        Ok(feed) => Ok(convert(feed, url)),
+        Ok(feed) => {
+            let base = root_xml_base(bytes)
+                .and_then(|b| url.join(&b).ok())
+                .unwrap_or_else(|| url.clone());
+            Ok(convert(feed, url, &base))
+        }
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
         Err(e) => Err(ParseError::Invalid(e.to_string())),
     }
@@ -50,7 +55,34 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
     head.contains("<!doctype html") || head.contains("<html")
 }
 
-fn convert(feed: fm::Feed, url: &Url) -> Feed {
+/// The `xml:base` on the document's root element, which feed-rs applies to links but
+/// does not report; relative URLs inside item HTML resolve against it too.
+fn root_xml_base(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let mut rest = head;
+    // Skip the prolog: <?xml ...?>, comments, doctype.
+    let tag = loop {
+        let start = rest.iter().position(|b| *b == b'<')?;
+        rest = &rest[start..];
+        if rest.starts_with(b"<?") || rest.starts_with(b"<!") {
+            rest = &rest[1..];
+            continue;
+        }
+        let end = rest.iter().position(|b| *b == b'>')?;
+        break &rest[..end];
+    };
+    let tag = std::str::from_utf8(tag).ok()?;
+    let at = tag.find("xml:base")?;
+    let value = tag[at + "xml:base".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+    let value = &value[1..];
+    Some(value[..value.find(quote)?].to_string())
+}
+
+fn convert(feed: fm::Feed, url: &Url, doc_base: &Url) -> Feed {
     let format = match feed.feed_type {
         FeedType::Atom => FeedFormat::Atom,
         FeedType::JSON => FeedFormat::Json,
@@ -61,11 +93,14 @@ fn convert(feed: fm::Feed, url: &Url) -> Feed {
     let items = feed
         .entries
         .into_iter()
-        .map(|e| convert_entry(e, url))
+        .map(|e| convert_entry(e, url, doc_base))
         .collect();
     Feed {
         format,
-        title: feed.title.map(|t| plain_text(&t.content)).filter(|t| !t.is_empty()),
+        title: feed
+            .title
+            .map(|t| plain_text(&t.content))
+            .filter(|t| !t.is_empty()),
         link: alternate_link(&feed.links, url),
         id: Some(feed.id).filter(|id| !id.is_empty()),
         updated: feed.updated,
@@ -74,13 +109,17 @@ fn convert(feed: fm::Feed, url: &Url) -> Feed {
     }
 }
 
-fn convert_entry(e: fm::Entry, feed_url: &Url) -> Item {
-    let base = e
-        .base
-        .as_deref()
-        .and_then(|b| feed_url.join(b).ok())
-        .unwrap_or_else(|| feed_url.clone());
-    let link = alternate_link(&e.links, &base);
+fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
+    let link = alternate_link(&e.links, doc_base);
+    // Item HTML resolves against the xml:base in scope, else the item's own page.
+    let content_base = e.base.as_deref().and_then(|b| doc_base.join(b).ok());
+    let html_base = match (content_base, doc_base != feed_url, &link) {
+        (Some(b), _, _) => b.to_string(),
+        (None, true, _) => doc_base.to_string(),
+        (None, false, Some(link)) => link.clone(),
+        (None, false, None) => feed_url.to_string(),
+    };
+    let base = doc_base;
     let mut enclosures: Vec<Enclosure> = Vec::new();
     let mut add_enclosure = |url: String, media_type: Option<String>, length: Option<u64>| {
         if !enclosures.iter().any(|x| x.url == url) {
@@ -102,8 +141,12 @@ fn convert_entry(e: fm::Entry, feed_url: &Url) -> Item {
             }
         }
     }
-    for l in e.links.iter().filter(|l| l.rel.as_deref() == Some("enclosure")) {
-        if let Some(u) = absolute(&l.href, &base) {
+    for l in e
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref() == Some("enclosure"))
+    {
+        if let Some(u) = absolute(&l.href, base) {
             add_enclosure(u, l.media_type.clone(), l.length);
         }
     }
@@ -117,7 +160,10 @@ fn convert_entry(e: fm::Entry, feed_url: &Url) -> Item {
     });
     Item {
         guid: Some(e.id).filter(|id| !id.trim().is_empty()),
-        title: e.title.map(|t| plain_text(&t.content)).filter(|t| !t.is_empty()),
+        title: e
+            .title
+            .map(|t| plain_text(&t.content))
+            .filter(|t| !t.is_empty()),
         published: e.published,
         updated: e.updated,
         authors: e
@@ -140,10 +186,13 @@ fn convert_entry(e: fm::Entry, feed_url: &Url) -> Item {
                 }
                 v
             }),
-        summary: e.summary.map(|t| text_html(&t)).filter(|s| !s.trim().is_empty()),
+        summary: e
+            .summary
+            .map(|t| text_html(&t))
+            .filter(|s| !s.trim().is_empty()),
         content: content.filter(|s| !s.trim().is_empty()),
         enclosures,
-        base: Some(link.clone().unwrap_or_else(|| base.to_string())),
+        base: Some(html_base),
         link,
     }
 }
@@ -223,7 +272,10 @@ mod tests {
         let feed = parse_feed(atom, &url()).unwrap();
         assert_eq!(feed.format, FeedFormat::Atom);
         assert_eq!(feed.title.as_deref(), Some("A"));
-        assert_eq!(feed.items[0].link.as_deref(), Some("https://example.org/blog/e1"));
+        assert_eq!(
+            feed.items[0].link.as_deref(),
+            Some("https://example.org/blog/e1")
+        );
         assert_eq!(feed.items[0].content.as_deref(), Some("a &lt; b"));
         assert_eq!(feed.items[0].authors[0].name.as_deref(), Some("Ann"));
 

@@ -62,10 +62,20 @@ mod tests {
     fn scripts_handlers_javascript_and_iframes_are_removed() {
         let dirty = r#"<p onclick="x()">hi<script>alert(1)</script></p><a href="javascript:alert(2)">l</a><iframe src="https://e.com"></iframe><img src="a.png" onerror="y()">"#;
         let clean = sanitize_html(dirty, Some(&Url::parse("https://e.com/post/").unwrap()));
-        for bad in ["script", "onclick", "javascript:", "iframe", "onerror", "alert"] {
+        for bad in [
+            "script",
+            "onclick",
+            "javascript:",
+            "iframe",
+            "onerror",
+            "alert",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
-        assert!(clean.contains(r#"src="https://e.com/post/a.png""#), "{clean}");
+        assert!(
+            clean.contains(r#"src="https://e.com/post/a.png""#),
+            "{clean}"
+        );
     }
 
     #[test]

@@ -135,8 +135,14 @@ mod tests {
     #[test]
     fn next_fetch_follows_the_schedule() {
         let now = at("2026-11-24T10:07:30Z");
-        assert_eq!(next_fetch("0 */15 * * * *", now, 0, "a"), at("2026-11-24T10:15:00Z"));
-        assert_eq!(next_fetch("0 0 * * * *", now, 0, "a"), at("2026-11-24T11:00:00Z"));
+        assert_eq!(
+            next_fetch("0 */15 * * * *", now, 0, "a"),
+            at("2026-11-24T10:15:00Z")
+        );
+        assert_eq!(
+            next_fetch("0 0 * * * *", now, 0, "a"),
+            at("2026-11-24T11:00:00Z")
+        );
     }
 
     #[test]

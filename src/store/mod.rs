@@ -4,6 +4,7 @@
 
 mod items;
 mod migrations;
+mod query;
 mod sources;
 mod writer;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use items::{PollRecord, PollResult, StoreCounts};
+pub use query::StoredItem;
 pub use sources::{SourceState, SourceStatus};
 pub use writer::Writer;
 

@@ -42,8 +42,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut find = tx.prepare_cached("SELECT id, url FROM sources WHERE name = ?1")?;
-            let mut insert =
-                tx.prepare_cached("INSERT INTO sources (name, url, fetch_url) VALUES (?1, ?2, ?2)")?;
+            let mut insert = tx
+                .prepare_cached("INSERT INTO sources (name, url, fetch_url) VALUES (?1, ?2, ?2)")?;
             let mut reset = tx.prepare_cached(
                 "UPDATE sources SET url = ?2, fetch_url = ?2, etag = NULL, last_modified = NULL,
                  consecutive_errors = 0, next_fetch_at = NULL, disabled = 0 WHERE id = ?1",
@@ -64,10 +64,7 @@ impl Store {
             }
         }
         tx.commit()?;
-        sources
-            .iter()
-            .map(|s| self.source_state(&s.name))
-            .collect()
+        sources.iter().map(|s| self.source_state(&s.name)).collect()
     }
 
     fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
@@ -80,7 +77,11 @@ impl Store {
             Ok(SourceState {
                 id: r.get(0)?,
                 fetch_url: Url::parse(&url).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+                    rusqlite::Error::FromSqlConversionFailure(
+                        1,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
                 })?,
                 validators: Validators {
                     etag: r.get(2)?,

@@ -1,0 +1,318 @@
+//! A feed host on 127.0.0.1:0 for the integration tests, and helpers that run the
+//! real `tributary` binary against a config pointing at it.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+/// One request as the host saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Default)]
+pub struct HostState {
+    feeds: Mutex<HashMap<String, String>>,
+    pub seen: Mutex<Vec<Seen>>,
+    /// bytes the endless route has handed to the connection
+    pub endless_sent: AtomicU64,
+    in_flight: AtomicU64,
+    /// the most requests to /hold/ the host served at once
+    pub max_in_flight: AtomicU64,
+}
+
+pub struct FeedHost {
+    pub addr: SocketAddr,
+    pub state: Arc<HostState>,
+}
+
+const LAST_MODIFIED: &str = "Tue, 24 Nov 2026 10:00:00 GMT";
+
+impl FeedHost {
+    pub async fn start() -> FeedHost {
+        let state = Arc::new(HostState::default());
+        let app = Router::new()
+            .route("/f/{name}", get(feed))
+            .route("/gzip/{name}", get(gzip_feed))
+            .route("/endless", get(endless))
+            .route("/loop/{n}", get(redirect_loop))
+            .route("/slow", get(slow))
+            .route("/status/{code}", get(status))
+            .route("/hold/{name}", get(hold))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FeedHost { addr, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Serves `body` at /f/NAME and /gzip/NAME.
+    pub fn set_feed(&self, name: &str, body: &str) {
+        self.state
+            .feeds
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), body.to_string());
+    }
+
+    pub fn requests_to(&self, path: &str) -> Vec<Seen> {
+        let seen = self.state.seen.lock().unwrap();
+        seen.iter().filter(|s| s.path == path).cloned().collect()
+    }
+}
+
+fn record(state: &HostState, path: String, headers: &HeaderMap) {
+    let h = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    state.seen.lock().unwrap().push(Seen {
+        path,
+        if_none_match: h(header::IF_NONE_MATCH),
+        if_modified_since: h(header::IF_MODIFIED_SINCE),
+        user_agent: h(header::USER_AGENT),
+    });
+}
+
+fn etag_of(body: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("\"{:x}\"", h.finish())
+}
+
+fn conditional(
+    state: &HostState,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<(String, String), Box<Response>> {
+    let Some(body) = state.feeds.lock().unwrap().get(name).cloned() else {
+        return Err(Box::new(StatusCode::NOT_FOUND.into_response()));
+    };
+    let etag = etag_of(&body);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return Err(Box::new(
+            (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response(),
+        ));
+    }
+    Ok((body, etag))
+}
+
+async fn feed(
+    State(state): State<Arc<HostState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/f/{name}"), &headers);
+    match conditional(&state, &name, &headers) {
+        Ok((body, etag)) => (
+            [
+                (header::CONTENT_TYPE, "application/xml".to_string()),
+                (header::ETAG, etag),
+                (header::LAST_MODIFIED, LAST_MODIFIED.to_string()),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(response) => *response,
+    }
+}
+
+async fn gzip_feed(
+    State(state): State<Arc<HostState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/gzip/{name}"), &headers);
+    match conditional(&state, &name, &headers) {
+        Ok((body, etag)) => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(body.as_bytes()).unwrap();
+            (
+                [
+                    (header::CONTENT_TYPE, "application/xml".to_string()),
+                    (header::CONTENT_ENCODING, "gzip".to_string()),
+                    (header::ETAG, etag),
+                ],
+                gz.finish().unwrap(),
+            )
+                .into_response()
+        }
+        Err(response) => *response,
+    }
+}
+
+/// A body that never ends (well: 1 GiB), with no Content-Length to warn of it.
+async fn endless(State(state): State<Arc<HostState>>, headers: HeaderMap) -> Response {
+    record(&state, "/endless".into(), &headers);
+    let chunk = bytes_chunk();
+    let stream = futures_util::stream::iter(0..16_384).map(move |_| {
+        state
+            .endless_sent
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        Ok::<_, std::io::Error>(chunk.clone())
+    });
+    Response::new(Body::from_stream(stream))
+}
+
+fn bytes_chunk() -> axum::body::Bytes {
+    let mut s = String::from("<rss version=\"2.0\"><channel><title>x</title>");
+    while s.len() < 64 * 1024 {
+        s.push_str("<item><title>filler</title></item>");
+    }
+    axum::body::Bytes::from(s)
+}
+
+async fn redirect_loop(
+    State(state): State<Arc<HostState>>,
+    UrlPath(n): UrlPath<u32>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/loop/{n}"), &headers);
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, format!("/loop/{}", n + 1))],
+    )
+        .into_response()
+}
+
+async fn slow(State(state): State<Arc<HostState>>, headers: HeaderMap) -> Response {
+    record(&state, "/slow".into(), &headers);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    "too late".into_response()
+}
+
+/// A feed that takes 200 ms to answer, counting how many are answered at once.
+async fn hold(
+    State(state): State<Arc<HostState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/hold/{name}"), &headers);
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let body = format!(
+        "<rss version=\"2.0\"><channel><title>{name}</title><item><guid>{name}</guid><title>t</title></item></channel></rss>"
+    );
+    body.into_response()
+}
+
+async fn status(
+    State(state): State<Arc<HostState>>,
+    UrlPath(code): UrlPath<u16>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/status/{code}"), &headers);
+    StatusCode::from_u16(code).unwrap().into_response()
+}
+
+use futures_util::StreamExt as _;
+
+/// A folder holding a config file (and the database beside it).
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Setup {
+    /// A config with `poll_extra` lines under [poll] and one [[source]] per (name, url).
+    pub fn new(poll_extra: &str, sources: &[(&str, String)]) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text =
+            format!("[storage]\ndatabase = \"t.db\"\n\n[poll]\ntimeout = \"3s\"\n{poll_extra}\n");
+        for (name, url) in sources {
+            text.push_str(&format!("\n[[source]]\nname = {name:?}\nurl = {url:?}\n"));
+        }
+        let config = dir.path().join("tributary.toml");
+        std::fs::write(&config, text).unwrap();
+        Setup { dir, config }
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("t.db")
+    }
+
+    pub fn store(&self) -> tributary::store::Store {
+        tributary::store::Store::open(&self.database()).unwrap()
+    }
+
+    /// Runs `tributary poll --json` (plus `args`); returns the summary line.
+    pub async fn poll(&self, args: &[&str]) -> serde_json::Value {
+        let out = run_tributary(&self.config, &[&["poll", "--json"], args].concat()).await;
+        assert!(
+            out.status.success(),
+            "poll failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let last = stdout.lines().last().expect("poll prints a summary");
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"))
+    }
+}
+
+pub async fn run_tributary(config: &Path, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("RUST_LOG")
+        .env_remove("TRIBUTARY_CONFIG")
+        .env_remove("STATE_DIRECTORY")
+        .output()
+        .await
+        .unwrap()
+}
+
+/// An RSS 2.0 document with the given <item> bodies.
+pub fn rss(items: &[String]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Test</title><link>https://site.example/</link>",
+    );
+    for item in items {
+        s.push_str("<item>");
+        s.push_str(item);
+        s.push_str("</item>");
+    }
+    s.push_str("</channel></rss>");
+    s
+}
+
+/// Shorthand for a summary's counters.
+pub fn counts(summary: &serde_json::Value) -> (u64, u64, u64, u64, u64) {
+    let n = |a: &str, b: &str| summary[a][b].as_u64().unwrap();
+    (
+        n("sources", "ok"),
+        n("sources", "not_modified"),
+        n("sources", "failed"),
+        n("items", "new"),
+        n("items", "updated"),
+    )
+}
