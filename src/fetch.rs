@@ -2,6 +2,7 @@
 //! while reading, redirects limited, one timeout for the whole request; and
 //! `file://` sources, read from disk under the same cap.
 
+use std::io::Read;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -139,6 +140,7 @@ impl Fetcher {
             return Err(FetchError::Status { status });
         }
         let body = self.read_capped(response).await?;
+        let body = inflate_if_gzipped(body, self.max_body)?;
         Ok(FetchOutcome::Fetched { body, meta })
     }
 
@@ -210,7 +212,7 @@ impl Fetcher {
             });
         }
         Ok(FetchOutcome::Fetched {
-            body,
+            body: inflate_if_gzipped(body, self.max_body)?,
             meta: meta(200),
         })
     }
@@ -225,6 +227,22 @@ impl Fetcher {
         } else {
             FetchError::Other(error_chain(&e))
         }
+    }
+}
+
+/// Some hosts gzip a feed twice, or serve a `.gz` file as XML: a body that is
+/// still gzip after HTTP decoding is inflated here, under the same cap.
+fn inflate_if_gzipped(body: Vec<u8>, limit: u64) -> Result<Vec<u8>, FetchError> {
+    if !body.starts_with(&[0x1f, 0x8b]) {
+        return Ok(body);
+    }
+    let mut out = Vec::with_capacity(body.len() * 4);
+    let mut reader = flate2::read::MultiGzDecoder::new(&body[..]).take(limit + 1);
+    match reader.read_to_end(&mut out) {
+        Ok(_) if out.len() as u64 > limit => Err(FetchError::TooLarge { limit }),
+        Ok(_) => Ok(out),
+        // Not gzip after all (the magic bytes by chance): leave it to the parser.
+        Err(_) => Ok(body),
     }
 }
 
@@ -252,4 +270,30 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(data).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzipped_body_is_inflated_under_the_cap() {
+        assert_eq!(inflate_if_gzipped(gzip(b"<rss/>"), 100).unwrap(), b"<rss/>");
+        assert_eq!(
+            inflate_if_gzipped(b"<rss/>".to_vec(), 100).unwrap(),
+            b"<rss/>"
+        );
+        let bomb = gzip(&vec![b' '; 1_000_000]);
+        assert!(matches!(
+            inflate_if_gzipped(bomb, 1000),
+            Err(FetchError::TooLarge { limit: 1000 })
+        ));
+    }
 }

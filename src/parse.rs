@@ -1,6 +1,7 @@
 //! Bytes + the feed's URL -> a [`Feed`] of [`Item`]s, through feed-rs. The raw bytes
 //! go in untouched (feed-rs detects the encoding); links come out absolute.
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use feed_rs::model::{self as fm, FeedType};
@@ -33,8 +34,16 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
         .build();
     // feed-rs is a dependency reading hostile input; a panic in it must cost one
     // source, not the process.
-    let parsed =
-        catch_unwind(AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| ParseError::Panicked)?;
+    let parse = |bytes: &[u8]| {
+        catch_unwind(AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| ParseError::Panicked)
+    };
+    let bytes = &utf8_despite_prolog(bytes);
+    let mut parsed = parse(bytes)?;
+    if parsed.is_err()
+        && let Some(repaired) = repair_json_feed(bytes)
+    {
+        parsed = parse(&repaired)?;
+    }
     match parsed {
         Ok(feed) => {
             let base = root_xml_base(bytes)
@@ -45,6 +54,128 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
         Err(e) => Err(ParseError::Invalid(e.to_string())),
     }
+}
+
+/// A prolog that declares a single-byte encoding over bytes that are valid UTF-8
+/// is wrong (such text is almost never valid UTF-8 by chance), so the document is
+/// read as UTF-8, as browsers and Miniflux do.
+fn utf8_despite_prolog(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let head = &bytes[..bytes.len().min(256)];
+    let Some(prolog_end) = head.windows(2).position(|w| w == b"?>") else {
+        return Cow::Borrowed(bytes);
+    };
+    let prolog = String::from_utf8_lossy(&head[..prolog_end]).to_ascii_lowercase();
+    let Some(at) = prolog.find("encoding") else {
+        return Cow::Borrowed(bytes);
+    };
+    let declared = prolog[at + "encoding".len()..]
+        .trim_start_matches([' ', '=', '"', '\''])
+        .split(['"', '\'', ' '])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if declared.is_empty() || declared == "utf-8" || declared == "utf8" {
+        return Cow::Borrowed(bytes);
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        return Cow::Borrowed(bytes);
+    }
+    let rest = &bytes[prolog_end..];
+    let mut fixed = Vec::with_capacity(bytes.len());
+    fixed.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"");
+    fixed.extend_from_slice(rest);
+    Cow::Owned(fixed)
+}
+
+/// JSON Feeds seen in the wild that feed-rs rejects on a detail: no `version`, an
+/// `http://` version URL, `tags` given as one string; and RSS 2.0 written as JSON
+/// (`{"rss": {"channel": ...}}`, as Scripting News serves). Returns the document as
+/// a JSON Feed feed-rs reads, or `None` when it is neither.
+fn repair_json_feed(bytes: &[u8]) -> Option<Vec<u8>> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let mut doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if let Some(channel) = doc.pointer("/rss/channel") {
+        doc = rss_json_to_json_feed(channel);
+    }
+    let feed = doc.as_object_mut()?;
+    if !feed.contains_key("items") {
+        return None;
+    }
+    let version = feed
+        .get("version")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let version = if version.ends_with("/version/1") {
+        "https://jsonfeed.org/version/1"
+    } else {
+        "https://jsonfeed.org/version/1.1"
+    };
+    feed.insert("version".into(), version.into());
+    for item in feed.get_mut("items")?.as_array_mut()? {
+        if let Some(tags) = item.get_mut("tags")
+            && let Some(text) = tags.as_str()
+        {
+            *tags = text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| serde_json::Value::from(t.to_string()))
+                .collect();
+        }
+    }
+    serde_json::to_vec(&doc).ok()
+}
+
+fn rss_json_to_json_feed(channel: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+    let items = match channel.get("item") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(item @ Value::Object(_)) => vec![item.clone()],
+        _ => Vec::new(),
+    };
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let date = text(i, "pubDate")
+                .and_then(|d| chrono::DateTime::parse_from_rfc2822(&d).ok())
+                .map(|d| d.to_rfc3339());
+            let guid = match i.get("guid") {
+                Some(Value::Object(g)) => g.get("#value").and_then(Value::as_str).map(str::to_string),
+                Some(g) => g.as_str().map(str::to_string),
+                None => None,
+            };
+            let attachments: Vec<Value> = i
+                .get("enclosure")
+                .and_then(|e| {
+                    Some(json!({
+                        "url": text(e, "url")?,
+                        "mime_type": text(e, "type").unwrap_or_else(|| "application/octet-stream".into()),
+                        "size_in_bytes": text(e, "length").and_then(|l| l.parse::<u64>().ok()),
+                    }))
+                })
+                .into_iter()
+                .collect();
+            json!({
+                "id": guid.or_else(|| text(i, "link")).unwrap_or_default(),
+                "url": text(i, "link"),
+                "title": text(i, "title"),
+                "content_html": text(i, "description").unwrap_or_default(),
+                "date_published": date,
+                "attachments": attachments,
+            })
+        })
+        .collect();
+    json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": text(channel, "title").unwrap_or_default(),
+        "home_page_url": text(channel, "link"),
+        "description": text(channel, "description"),
+        "items": items,
+    })
 }
 
 /// Whether a body that failed to parse as a feed is an HTML page (an error page,
@@ -297,5 +428,41 @@ mod tests {
             Err(ParseError::Invalid(_))
         ));
         assert!(parse_feed(b"\x00\x01garbage", &url()).is_err());
+        assert!(parse_feed(b"{\"title\": \"no items\"}", &url()).is_err());
+    }
+
+    #[test]
+    fn a_prolog_that_lies_about_the_encoding_is_overruled_by_utf8_bytes() {
+        let doc = "<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><title>Euro €</title></channel></rss>";
+        let feed = parse_feed(doc.as_bytes(), &url()).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("Euro €"));
+        // real windows-1252 bytes still decode as declared
+        let mut latin = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><title>Euro ".to_vec();
+        latin.extend_from_slice(b"\x80</title></channel></rss>");
+        assert_eq!(
+            parse_feed(&latin, &url()).unwrap().title.as_deref(),
+            Some("Euro €")
+        );
+    }
+
+    #[test]
+    fn json_feeds_with_common_slips_are_read() {
+        let json = br#"{"version":"http://jsonfeed.org/version/1","title":"J","items":[
+            {"id":"1","url":"https://example.org/1","content_text":"x","tags":"a, b"}]}"#;
+        let feed = parse_feed(json, &url()).unwrap();
+        assert_eq!(feed.items[0].categories, ["a", "b"]);
+        let rss_json =
+            br#"{"rss":{"version":"2.0","channel":{"title":"S","link":"http://s.example/",
+            "item":[{"link":"http://s.example/1","guid":"http://s.example/1","description":"Hi",
+            "pubDate":"Mon, 26 Jun 2017 12:20:05 GMT"}]}}}"#;
+        let feed = parse_feed(rss_json, &url()).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("S"));
+        assert_eq!(feed.items[0].link.as_deref(), Some("http://s.example/1"));
+        assert_eq!(
+            feed.items[0].published.unwrap().to_rfc3339(),
+            "2017-06-26T12:20:05+00:00"
+        );
+        let no_version = br#"{"title":"J","items":[{"id":"1","content_text":"x"}]}"#;
+        assert_eq!(parse_feed(no_version, &url()).unwrap().items.len(), 1);
     }
 }
