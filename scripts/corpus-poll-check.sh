@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Polls a generated corpus served by nginx twice and checks the summaries:
-# the first poll stores every item of every feed, the second finds nothing changed.
+# Polls a generated corpus served by nginx twice and checks the summaries: the
+# first poll stores every item of every feed, the second finds nothing changed; and
+# the merged feed holds exactly the corpus's distinct stories (truth.json).
 # Needs nginx (Debian: nginx-light) and ../shared/bench.
 # Usage: scripts/corpus-poll-check.sh [TRIBUTARY_BINARY] [FEEDS] [ITEMS]
 set -euo pipefail
@@ -32,4 +33,11 @@ check() {
 }
 check "first poll" "$feeds 0 0 $((feeds * items))"
 check "second poll" "0 $feeds 0 0"
+want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["distinct_stories"])' "$work/corpus/truth.json")
+got=$("$bin" export --config "$work/t.toml" --format json --limit 0 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+if [ "$got" != "$want" ]; then
+  echo "FAIL merged feed has $got stories, the corpus has $want distinct ones"
+  exit 1
+fi
+echo "merged feed: $got stories, as many as the corpus has distinct ones"
 echo "corpus-poll-check: ok"

@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -11,13 +12,16 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use url::Url;
 
+use crate::categorize::{Categorizer, slug};
 use crate::config::{Config, ConfigError};
 use crate::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::inspect::inspect_json;
 use crate::parse::parse_feed;
 use crate::pipeline::{Outcome, PollContext};
+use crate::render::FeedMeta;
+use crate::render::json::render_json;
 use crate::schedule::poll_round;
-use crate::store::{Store, Writer};
+use crate::store::{FoldPolicy, Store, StoryQuery, Writer};
 
 /// Exit code for an invalid config or command line.
 pub const EXIT_CONFIG: u8 = 2;
@@ -37,6 +41,12 @@ pub struct Cli {
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// JSON Feed 1.1
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +76,18 @@ pub enum Command {
         /// An http(s) or file URL, or a path
         target: String,
     },
+    /// Write the merged feed, from the database, to stdout
+    #[command(after_help = "Example:\n  tributary export --format json --category ai --limit 0")]
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Only stories in this category
+        #[arg(long, value_name = "C")]
+        category: Option<String>,
+        /// At most N stories, newest first; 0 for every story [default: server.limit]
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
+    },
     /// Show each source's fetch state: last fetch, status, next fetch, items, errors
     #[command(after_help = "Example:\n  tributary sources --config config/demo.toml")]
     Sources {
@@ -93,6 +115,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => check(&config_path),
         Command::Inspect { target } => inspect(&target).await,
         Command::Sources { json } => sources_table(&config_path, json),
+        Command::Export {
+            format,
+            category,
+            limit,
+        } => export(&config_path, format, category, limit),
     }
 }
 
@@ -157,6 +184,7 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
         }
     }
     let mut store = Store::open(&config.storage.database)?;
+    store.set_fold_policy(FoldPolicy::from(&config.dedup));
     let states = store.sync_sources(&config.sources)?;
     let jobs: Vec<_> = config
         .sources
@@ -177,6 +205,7 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
         fetcher: Fetcher::new(&config.poll)?,
         writer,
         default_schedule: config.poll.schedule.clone(),
+        categorizer: Arc::new(Categorizer::new(config.rules.clone())),
     };
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(jobs.len() as u64);
@@ -200,9 +229,10 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
     )
     .await?;
     bar.finish_and_clear();
-    writer_thread
+    let mut store = writer_thread
         .join()
         .map_err(|_| anyhow::anyhow!("the database writer failed"))?;
+    prune(&mut store, &config)?;
 
     let mut err = std::io::stderr().lock();
     for r in summary
@@ -237,6 +267,20 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+/// Retention, after a poll round: old items beyond each source's newest few go.
+fn prune(store: &mut Store, config: &Config) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let cutoff = chrono::TimeDelta::from_std(config.storage.retention)
+        .ok()
+        .and_then(|keep| now.checked_sub_signed(keep))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let pruned = store.prune(cutoff, config.storage.keep_per_source, now)?;
+    if pruned > 0 {
+        tracing::info!(pruned, "pruned items past retention");
+    }
+    Ok(())
+}
+
 async fn inspect(target: &str) -> anyhow::Result<ExitCode> {
     let url = match Url::parse(target) {
         Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => url,
@@ -269,6 +313,46 @@ async fn inspect(target: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn export(
+    path: &std::path::Path,
+    format: ExportFormat,
+    category: Option<String>,
+    limit: Option<u32>,
+) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let store = Store::open(&config.storage.database)?;
+    let category = category.map(|c| slug(&c));
+    let limit = match limit.unwrap_or(config.server.limit) {
+        0 => None,
+        n => Some(n),
+    };
+    let stories = store.stories(&StoryQuery {
+        category: category.clone(),
+        limit,
+        ..StoryQuery::default()
+    })?;
+    let base = &config.server.base_url;
+    let (title, self_path) = match &category {
+        Some(c) => (format!("{} — {c}", config.server.title), format!("c/{c}")),
+        None => (config.server.title.clone(), "feed".to_string()),
+    };
+    let ExportFormat::Json = format;
+    let meta = FeedMeta {
+        title,
+        home_url: base.clone(),
+        self_url: base.join(&format!("{self_path}.json"))?,
+        next_url: None,
+    };
+    let body = render_json(&meta, &stories);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&body)?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {

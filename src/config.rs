@@ -585,6 +585,12 @@ impl DedupConfig {
     }
 }
 
+impl Default for Dedup {
+    fn default() -> Self {
+        DedupConfig::default().build(&mut Problems::new(""))
+    }
+}
+
 /// Lowercased and trimmed, as item categories are (SPEC §3).
 pub fn normalize_category(name: &str) -> String {
     name.trim().to_lowercase()

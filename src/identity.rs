@@ -163,9 +163,21 @@ pub fn identify(items: Vec<Item>, mode: IdentityMode) -> Vec<IdentifiedItem> {
             }
         }
     };
+    let mut link_counts: HashMap<&str, usize> = HashMap::new();
+    for link in canonical.iter().flatten() {
+        *link_counts.entry(link.as_str()).or_default() += 1;
+    }
+    let story_links: Vec<Option<String>> = canonical
+        .iter()
+        .map(|l| {
+            l.as_ref()
+                .filter(|l| link_counts[l.as_str()] == 1 && names_a_page(l))
+                .cloned()
+        })
+        .collect();
     let mut seen = HashSet::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
-    for (item, canonical_link) in items.into_iter().zip(canonical) {
+    for ((item, canonical_link), story_link) in items.into_iter().zip(canonical).zip(story_links) {
         let guid = item.guid.as_deref().filter(|g| !g.trim().is_empty());
         let candidates = [
             (Level::Guid, guid.map(|g| format!("g:{}", g.trim()))),
@@ -187,10 +199,20 @@ pub fn identify(items: Vec<Item>, mode: IdentityMode) -> Vec<IdentifiedItem> {
         out.push(IdentifiedItem {
             key,
             canonical_link,
+            story_link,
             item,
         });
     }
     out
+}
+
+/// Whether a canonical link names one page rather than a whole site: feeds that
+/// point every item at their home page must not fold unrelated stories together.
+fn names_a_page(canonical: &str) -> bool {
+    match canonical.strip_prefix("https://") {
+        Some(rest) => rest.contains(['/', '?']),
+        None => true,
+    }
 }
 
 fn trustworthy<'a>(values: impl Iterator<Item = Option<&'a str>>) -> bool {
@@ -368,6 +390,24 @@ mod tests {
         assert_eq!(k.len(), 41);
         assert_eq!(k[40], "l:https://e.com/other");
         assert!(k[..40].iter().all(|k| k.starts_with("g:")));
+    }
+
+    #[test]
+    fn only_links_unique_in_the_document_and_below_the_root_name_stories() {
+        let items = vec![
+            item(Some("1"), Some("https://e.com/"), "A"),
+            item(Some("2"), Some("https://e.com/same"), "B"),
+            item(Some("3"), Some("https://e.com/same?utm_source=x"), "C"),
+            item(Some("4"), Some("https://e.com/own"), "D"),
+        ];
+        let story_links: Vec<Option<String>> = identify(items, IdentityMode::Auto)
+            .into_iter()
+            .map(|i| i.story_link)
+            .collect();
+        assert_eq!(
+            story_links,
+            [None, None, None, Some("https://e.com/own".to_string())]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! Log fields: `source`, `url`, `status`, `new_items`, `updated_items`, `folded`,
 //! `elapsed_ms`, `next_fetch_s`, `error`.
 
+pub mod categorize;
 pub mod cli;
 pub mod config;
 pub mod fetch;
@@ -17,6 +18,7 @@ pub mod inspect;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod render;
 pub mod sanitize;
 pub mod schedule;
 pub mod store;

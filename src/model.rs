@@ -115,5 +115,8 @@ pub struct Feed {
 pub struct IdentifiedItem {
     pub key: String,
     pub canonical_link: Option<String>,
+    /// the canonical link when it can name a story across feeds: unique within its
+    /// document and pointing below a site's root
+    pub story_link: Option<String>,
     pub item: Item,
 }

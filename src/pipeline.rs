@@ -1,13 +1,16 @@
-//! One source, one poll: fetch -> parse -> identify -> store, top to bottom.
+//! One source, one poll: fetch -> parse -> identify -> categorize -> store, top to
+//! bottom.
 //! Whatever fails is recorded on the source's row; nothing here ends the process.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
 
+use crate::categorize::{Categorizer, Verdict};
 use crate::fetch::{FetchOutcome, Fetcher};
 use crate::identity::identify;
-use crate::model::Source;
+use crate::model::{IdentifiedItem, Source};
 use crate::parse::parse_feed;
 use crate::schedule::next_fetch;
 use crate::store::{PollRecord, PollResult, SourceState, StoreCounts, StoreError, Writer};
@@ -19,6 +22,7 @@ pub struct PollContext {
     pub writer: Writer,
     /// the `[poll] schedule` used by sources without their own
     pub default_schedule: String,
+    pub categorizer: Arc<Categorizer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,30 @@ pub struct SourceReport {
     pub elapsed_ms: u64,
 }
 
+/// Gives each item its categories; returns the kept items and the keys of the
+/// dropped ones.
+fn categorize(
+    categorizer: &Categorizer,
+    source: &Source,
+    items: Vec<IdentifiedItem>,
+) -> (Vec<IdentifiedItem>, Vec<String>) {
+    let mut kept = Vec::with_capacity(items.len());
+    let mut dropped = Vec::new();
+    for mut identified in items {
+        match categorizer.categorize(source, &identified.item) {
+            Verdict::Keep(categories) => {
+                identified.item.categories = categories;
+                kept.push(identified);
+            }
+            Verdict::Drop => {
+                tracing::debug!(source = %source.name, key = %identified.key, "dropped by a rule");
+                dropped.push(identified.key);
+            }
+        }
+    }
+    (kept, dropped)
+}
+
 /// Polls `source` once and stores the result. Only a database failure is an
 /// error here; a feed's own failure is part of the report.
 pub async fn poll_source(
@@ -55,23 +83,26 @@ pub async fn poll_source(
         },
         Ok(FetchOutcome::Fetched { body, meta }) => {
             let url = meta.final_url.clone();
-            let mode = source.identity;
+            let categorizer = ctx.categorizer.clone();
+            let source = source.clone();
             // Parsing is CPU work: off the async threads, so other downloads go on.
             let parsed = tokio::task::spawn_blocking(move || {
                 parse_feed(&body, &url).map(|mut feed| {
-                    let items = identify(std::mem::take(&mut feed.items), mode);
-                    (feed, items)
+                    let items = identify(std::mem::take(&mut feed.items), source.identity);
+                    let (items, dropped) = categorize(&categorizer, &source, items);
+                    (feed, items, dropped)
                 })
             })
             .await
             .expect("parse task does not panic: parse_feed catches feed-rs panics");
             match parsed {
-                Ok((feed, items)) => PollResult::Fetched {
+                Ok((feed, items, dropped)) => PollResult::Fetched {
                     status: meta.status,
                     validators: meta.validators,
                     feed_title: feed.title,
                     feed_link: feed.link,
                     items,
+                    dropped,
                 },
                 Err(e) => PollResult::Failed {
                     status: Some(meta.status),

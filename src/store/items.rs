@@ -26,6 +26,8 @@ pub enum PollResult {
         feed_title: Option<String>,
         feed_link: Option<String>,
         items: Vec<IdentifiedItem>,
+        /// keys of items a rule dropped: tombstoned, and removed if stored before
+        dropped: Vec<String>,
     },
     NotModified {
         status: u16,
@@ -70,9 +72,13 @@ impl Store {
                 feed_title,
                 feed_link,
                 items,
+                dropped,
             } => {
                 for item in items {
-                    upsert_item(&tx, record.source_id, at, item, &mut counts)?;
+                    upsert_item(&tx, self.fold, record.source_id, at, item, &mut counts)?;
+                }
+                for key in dropped {
+                    tombstone(&tx, record.source_id, key, at)?;
                 }
                 tx.prepare_cached(
                     "UPDATE sources SET etag = ?2, last_modified = ?3, title = ?4, site_link = ?5,
@@ -118,8 +124,27 @@ impl Store {
     }
 }
 
+/// How items of different sources are folded into one story (`[dedup]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoldPolicy {
+    pub across_feeds: bool,
+    pub title_match: bool,
+    pub title_window_ms: i64,
+}
+
+impl From<&crate::config::Dedup> for FoldPolicy {
+    fn from(d: &crate::config::Dedup) -> Self {
+        FoldPolicy {
+            across_feeds: d.across_feeds,
+            title_match: d.title_match,
+            title_window_ms: d.title_window.as_millis().min(i64::MAX as u128) as i64,
+        }
+    }
+}
+
 fn upsert_item(
     tx: &Transaction,
+    fold: FoldPolicy,
     source_id: i64,
     now: i64,
     identified: &IdentifiedItem,
@@ -145,6 +170,13 @@ fn upsert_item(
         Some((id, _, first_seen)) => {
             // A date in the future sorts as when it was first seen, not above all else.
             let sort_at = published.or(updated).unwrap_or(first_seen).min(first_seen);
+            set_categories(tx, id, &item.categories, true)?;
+            // The story sorts by its first copy: follow that copy's date fixes.
+            tx.prepare_cached(
+                "UPDATE stories SET sort_at = ?2 WHERE id = (SELECT story_id FROM items WHERE id = ?1)
+                 AND (SELECT min(id) FROM items i WHERE i.story_id = stories.id) = ?1",
+            )?
+            .execute(params![id, sort_at])?;
             tx.prepare_cached(
                 "UPDATE items SET canonical_link = ?2, link = ?3, title = ?4, authors = ?5,
                  categories = ?6, summary = ?7, content = ?8, enclosures = ?9, base = ?10,
@@ -176,11 +208,13 @@ fn upsert_item(
                 return Ok(());
             }
             let sort_at = published.or(updated).unwrap_or(now).min(now);
+            let (story_id, folded) =
+                find_or_create_story(tx, fold, source_id, identified, sort_at)?;
             tx.prepare_cached(
                 "INSERT INTO items (source_id, key, canonical_link, link, title, authors,
                  categories, summary, content, enclosures, base, published, updated,
-                 first_seen, sort_at, fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 first_seen, sort_at, fingerprint, story_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 source_id,
@@ -198,12 +232,181 @@ fn upsert_item(
                 updated,
                 now,
                 sort_at,
-                fingerprint
+                fingerprint,
+                story_id
             ])?;
+            set_categories(tx, tx.last_insert_rowid(), &item.categories, false)?;
             counts.new += 1;
+            counts.folded += u64::from(folded);
         }
     }
     Ok(())
+}
+
+/// The story a new item belongs to: one known by the same canonical link (or,
+/// with `title_match`, the same title within the window), else a new one. Also
+/// says whether that story already came from another source (the item is folded).
+fn find_or_create_story(
+    tx: &Transaction,
+    fold: FoldPolicy,
+    source_id: i64,
+    identified: &IdentifiedItem,
+    sort_at: i64,
+) -> Result<(i64, bool), StoreError> {
+    let link_key = identified
+        .story_link
+        .as_deref()
+        .filter(|_| fold.across_feeds);
+    let title_key = identified
+        .item
+        .title
+        .as_deref()
+        .and_then(title_key)
+        .filter(|_| fold.across_feeds && fold.title_match);
+    let mut found: Option<i64> = None;
+    if let Some(link) = link_key {
+        found = tx
+            .prepare_cached("SELECT id FROM stories WHERE link_key = ?1")?
+            .query_row([link], |r| r.get(0))
+            .optional()?;
+    }
+    if found.is_none()
+        && let Some(title) = &title_key
+    {
+        found = tx
+            .prepare_cached(
+                "SELECT id FROM stories WHERE title_key = ?1 AND sort_at BETWEEN ?2 AND ?3
+                 ORDER BY id LIMIT 1",
+            )?
+            .query_row(
+                params![
+                    title,
+                    sort_at.saturating_sub(fold.title_window_ms),
+                    sort_at.saturating_add(fold.title_window_ms)
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+    }
+    if let Some(story_id) = found {
+        let folded = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND source_id != ?2)",
+            )?
+            .query_row(params![story_id, source_id], |r| r.get(0))?;
+        return Ok((story_id, folded));
+    }
+    tx.prepare_cached("INSERT INTO stories (link_key, title_key, sort_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![link_key, title_key, sort_at])?;
+    Ok((tx.last_insert_rowid(), false))
+}
+
+/// A title reduced to its words, lowercased, for `title_match`; `None` for titles
+/// too short to tell stories apart ("Update", "Links for today").
+fn title_key(title: &str) -> Option<String> {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    (words.len() >= 4).then(|| words.join(" "))
+}
+
+fn set_categories(
+    tx: &Transaction,
+    item_id: i64,
+    categories: &[String],
+    replace: bool,
+) -> Result<(), StoreError> {
+    if replace {
+        tx.prepare_cached("DELETE FROM item_categories WHERE item_id = ?1")?
+            .execute([item_id])?;
+    }
+    let mut insert =
+        tx.prepare_cached("INSERT OR IGNORE INTO item_categories (slug, item_id) VALUES (?1, ?2)")?;
+    for c in categories {
+        let slug = crate::categorize::slug(c);
+        if !slug.is_empty() {
+            insert.execute(params![slug, item_id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks an item as never to be stored again, and removes it if it was.
+fn tombstone(tx: &Transaction, source_id: i64, key: &str, now: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)")?
+        .execute(params![source_id, key, now])?;
+    let story: Option<i64> = tx
+        .prepare_cached("DELETE FROM items WHERE source_id = ?1 AND key = ?2 RETURNING story_id")?
+        .query_row(params![source_id, key], |r| r.get(0))
+        .optional()?;
+    if let Some(story) = story {
+        tidy_stories(tx, &[story])?;
+    }
+    Ok(())
+}
+
+/// After items left `stories`: drops the stories left empty, and re-dates the
+/// others by their (possibly new) first copy.
+pub(super) fn tidy_stories(tx: &Transaction, stories: &[i64]) -> Result<(), StoreError> {
+    let mut first =
+        tx.prepare_cached("SELECT sort_at FROM items WHERE story_id = ?1 ORDER BY id LIMIT 1")?;
+    let mut delete = tx.prepare_cached("DELETE FROM stories WHERE id = ?1")?;
+    let mut redate = tx.prepare_cached("UPDATE stories SET sort_at = ?2 WHERE id = ?1")?;
+    for story in stories {
+        match first
+            .query_row([story], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
+            None => delete.execute([story])?,
+            Some(sort_at) => redate.execute(params![story, sort_at])?,
+        };
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Prunes, in every source, the items dated before `cutoff` that are not among
+    /// its newest `keep_per_source`; they are tombstoned so they never come back.
+    /// Returns how many were pruned.
+    pub fn prune(
+        &mut self,
+        cutoff: DateTime<Utc>,
+        keep_per_source: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let doomed: Vec<(i64, i64, String, i64)> = tx
+            .prepare_cached(
+                "SELECT id, source_id, key, story_id FROM (
+                    SELECT id, source_id, key, story_id, sort_at, row_number() OVER
+                        (PARTITION BY source_id ORDER BY sort_at DESC, id DESC) AS rank
+                    FROM items)
+                 WHERE rank > ?1 AND sort_at < ?2",
+            )?
+            .query_map(params![keep_per_source, to_millis(cutoff)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let at = to_millis(now);
+        {
+            let mut mark = tx.prepare_cached(
+                "INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
+            for (id, source_id, key, _) in &doomed {
+                mark.execute(params![source_id, key, at])?;
+                delete.execute([id])?;
+            }
+        }
+        let mut stories: Vec<i64> = doomed.iter().map(|d| d.3).collect();
+        stories.sort_unstable();
+        stories.dedup();
+        tidy_stories(&tx, &stories)?;
+        tx.commit()?;
+        Ok(doomed.len() as u64)
+    }
 }
 
 /// A hash of every stored field, so an item seen again is rewritten only when

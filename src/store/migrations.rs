@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 const MIGRATIONS: &[&str] = &[
-    // 1: sources with their fetch state, items, tombstones
+    // 1: sources with their fetch state, items folded into stories, tombstones
     r#"
     CREATE TABLE sources (
         id                 INTEGER PRIMARY KEY,
@@ -45,10 +45,28 @@ const MIGRATIONS: &[&str] = &[
         first_seen     INTEGER NOT NULL,
         sort_at        INTEGER NOT NULL,           -- published, else updated, else first_seen
         fingerprint    INTEGER NOT NULL,           -- hash of the fields above
+        story_id       INTEGER NOT NULL,
         UNIQUE (source_id, key)
     );
-    CREATE INDEX items_by_time ON items (sort_at DESC, id DESC);
-    CREATE INDEX items_by_link ON items (canonical_link);
+    CREATE INDEX items_by_source_time ON items (source_id, sort_at DESC, id DESC);
+    CREATE INDEX items_by_story ON items (story_id);
+    -- One row per story: items of several sources with the same canonical link
+    -- (or, when enabled, the same title) are one story, shown once. Its first
+    -- copy seen (lowest item id) is its primary; sort_at is that copy's.
+    CREATE TABLE stories (
+        id           INTEGER PRIMARY KEY,
+        link_key     TEXT UNIQUE,                  -- canonical link it is known by
+        title_key    TEXT,                         -- normalized title
+        sort_at      INTEGER NOT NULL
+    );
+    CREATE INDEX stories_by_time ON stories (sort_at DESC, id DESC);
+    CREATE INDEX stories_by_title ON stories (title_key, sort_at);
+    CREATE TABLE item_categories (
+        slug    TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        PRIMARY KEY (slug, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_categories_by_item ON item_categories (item_id);
     CREATE TABLE tombstones (
         source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
         key       TEXT NOT NULL,

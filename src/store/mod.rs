@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use items::{PollRecord, PollResult, StoreCounts};
-pub use query::StoredItem;
+pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
+pub use query::{StoredItem, Story, StoryCursor, StoryQuery};
 pub use sources::{SourceState, SourceStatus};
 pub use writer::Writer;
 
@@ -47,6 +47,7 @@ pub enum StoreError {
 /// An open database.
 pub struct Store {
     conn: Connection,
+    fold: FoldPolicy,
 }
 
 impl Store {
@@ -71,9 +72,17 @@ impl Store {
         )
         .map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            fold: FoldPolicy::from(&crate::config::Dedup::default()),
+        };
         migrations::run(&mut store.conn, path)?;
         Ok(store)
+    }
+
+    /// Sets how new items are folded into stories from now on.
+    pub fn set_fold_policy(&mut self, fold: FoldPolicy) {
+        self.fold = fold;
     }
 
     /// Whether the database answers a trivial query.

@@ -1,0 +1,87 @@
+//! JSON Feed 1.1 (https://jsonfeed.org/version/1.1), with the sources of each
+//! story in a `_tributary` extension object.
+
+use serde_json::{Value, json};
+
+use super::{FeedMeta, item_html, story_id};
+use crate::inspect::rfc3339;
+use crate::sanitize::plain_text;
+use crate::store::Story;
+
+pub fn render_json(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+    let items: Vec<Value> = stories.iter().map(|s| item(meta, s)).collect();
+    let mut feed = json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": meta.title,
+        "home_page_url": meta.home_url.as_str(),
+        "feed_url": meta.self_url.as_str(),
+        "items": items,
+    });
+    if let Some(next) = &meta.next_url {
+        feed["next_url"] = next.as_str().into();
+    }
+    serde_json::to_vec_pretty(&feed).expect("a JSON value always serializes")
+}
+
+fn item(meta: &FeedMeta, story: &Story) -> Value {
+    let item = &story.item;
+    let mut out = json!({
+        "id": story_id(&meta.home_url, story.id),
+        "content_html": item_html(item).unwrap_or_default(),
+        "tags": story.categories,
+        "_tributary": {"sources": story.sources},
+    });
+    let fields = [
+        ("url", item.link.clone()),
+        ("title", item.title.clone()),
+        (
+            "summary",
+            item.summary
+                .as_deref()
+                .map(plain_text)
+                .filter(|s| !s.is_empty()),
+        ),
+        (
+            "date_published",
+            Some(rfc3339(item.published.unwrap_or(story.sort_at))),
+        ),
+        ("date_modified", item.updated.map(rfc3339)),
+    ];
+    for (key, value) in fields {
+        if let Some(v) = value {
+            out[key] = v.into();
+        }
+    }
+    let authors: Vec<Value> = item
+        .authors
+        .iter()
+        .filter_map(|a| {
+            let mut author = json!({"name": a.name.as_deref()?});
+            if let Some(uri) = &a.uri {
+                author["url"] = uri.as_str().into();
+            }
+            Some(author)
+        })
+        .collect();
+    if !authors.is_empty() {
+        out["authors"] = authors.into();
+    }
+    let attachments: Vec<Value> = item
+        .enclosures
+        .iter()
+        .map(|e| {
+            let mut a = json!({
+                "url": e.url,
+                "mime_type": e.media_type.as_deref().unwrap_or("application/octet-stream"),
+            });
+            if let Some(len) = e.length {
+                a["size_in_bytes"] = len.into();
+            }
+            a
+        })
+        .collect();
+    if !attachments.is_empty() {
+        out["attachments"] = attachments.into();
+    }
+    out
+}
