@@ -426,4 +426,84 @@ mod tests {
         assert_eq!(keys(items(), IdentityMode::Link), ["l:https://e.com/a"]);
         assert!(keys(items(), IdentityMode::Content)[0].starts_with("h:"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn path() -> impl Strategy<Value = String> {
+            proptest::collection::vec("[a-z0-9~%._-]{1,8}", 1..4).prop_map(|segs| segs.join("/"))
+        }
+
+        fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+            proptest::collection::vec(("[a-z]{1,6}", "[a-z0-9]{0,6}"), 0..4).prop_map(|ps| {
+                ps.into_iter()
+                    .filter(|(k, _)| !is_tracking_param(k))
+                    .collect()
+            })
+        }
+
+        fn url(host: &str, path: &str, params: &[(String, String)]) -> String {
+            let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let mut u = format!("https://{host}/{path}");
+            if !query.is_empty() {
+                u.push('?');
+                u.push_str(&query.join("&"));
+            }
+            u
+        }
+
+        proptest! {
+            #[test]
+            fn canonical_url_is_idempotent(host in "[a-z]{1,10}\\.(com|org)", p in path(), q in params()) {
+                let once = canonical_url(&url(&host, &p, &q)).unwrap();
+                prop_assert_eq!(canonical_url(&once).unwrap(), once.clone());
+            }
+
+            #[test]
+            fn decorations_never_change_it(
+                host in "[a-z]{1,10}\\.(com|org)",
+                p in path(),
+                q in params(),
+                fragment in "[a-z]{0,6}",
+                tracking in proptest::sample::subsequence(vec!["utm_source=rss", "utm_medium=feed", "fbclid=abc", "gclid=x", "mc_cid=1", "mc_eid=2", "ref=hn"], 0..4),
+                http in any::<bool>(),
+                www in any::<bool>(),
+                port in any::<bool>(),
+                slash in any::<bool>(),
+            ) {
+                let plain = canonical_url(&url(&host, &p, &q)).unwrap();
+                let mut decorated_params = q.clone();
+                for t in &tracking {
+                    let (k, v) = t.split_once('=').unwrap();
+                    decorated_params.insert(0, (k.to_string(), v.to_string()));
+                }
+                decorated_params.reverse();
+                let host = if www { format!("www.{host}") } else { host.clone() };
+                let host = if port { format!("{host}:{}", if http { 80 } else { 443 }) } else { host };
+                let path = if slash { format!("{p}/") } else { p.clone() };
+                let mut decorated = url(&host, &path, &decorated_params);
+                if http {
+                    decorated = decorated.replacen("https://", "http://", 1);
+                }
+                if !fragment.is_empty() {
+                    decorated.push('#');
+                    decorated.push_str(&fragment);
+                }
+                prop_assert_eq!(canonical_url(&decorated).unwrap(), plain);
+            }
+
+            #[test]
+            fn different_paths_never_collide(host in "[a-z]{1,10}\\.com", a in path(), b in path()) {
+                let ca = canonical_url(&url(&host, &a, &[])).unwrap();
+                let cb = canonical_url(&url(&host, &b, &[])).unwrap();
+                let norm = |p: &str| {
+                    let url = Url::parse(&format!("https://x/{p}")).unwrap();
+                    normalize_percent(url.path().trim_end_matches('/'))
+                };
+                prop_assume!(norm(&a) != norm(&b));
+                prop_assert_ne!(ca, cb);
+            }
+        }
+    }
 }
