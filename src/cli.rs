@@ -19,9 +19,12 @@ use crate::inspect::inspect_json;
 use crate::parse::parse_feed;
 use crate::pipeline::{Outcome, PollContext};
 use crate::render::FeedMeta;
+use crate::render::atom::render_atom;
 use crate::render::json::render_json;
+use crate::render::markdown::{markdown_file_name, render_markdown};
+use crate::render::rss::render_rss;
 use crate::schedule::poll_round;
-use crate::store::{FoldPolicy, Store, StoryQuery, Writer};
+use crate::store::{FoldPolicy, Store, Story, StoryQuery, Writer};
 
 /// Exit code for an invalid config or command line.
 pub const EXIT_CONFIG: u8 = 2;
@@ -45,8 +48,14 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// Atom 1.0
+    Atom,
+    /// RSS 2.0
+    Rss,
     /// JSON Feed 1.1
     Json,
+    /// one Markdown file per story, written into --out DIR
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,7 +96,13 @@ pub enum Command {
         /// At most N stories, newest first; 0 for every story [default: server.limit]
         #[arg(long, value_name = "N")]
         limit: Option<u32>,
+        /// The folder Markdown files are written into
+        #[arg(long, value_name = "DIR", required_if_eq("format", "markdown"))]
+        out: Option<PathBuf>,
     },
+    /// Serve the merged feed over HTTP and keep the sources polled, until stopped
+    #[command(after_help = "Example:\n  tributary run --config config/demo.toml")]
+    Run,
     /// Show each source's fetch state: last fetch, status, next fetch, items, errors
     #[command(after_help = "Example:\n  tributary sources --config config/demo.toml")]
     Sources {
@@ -119,12 +134,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             category,
             limit,
-        } => export(&config_path, format, category, limit),
+            out,
+        } => export(&config_path, format, category, limit, out),
+        Command::Run => crate::daemon::run(&config_path).await,
     }
 }
 
 /// Loads the config, or prints every problem and gives the exit code to end with.
-fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
+pub(crate) fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
     Config::load(path).map_err(|e| {
         match &e {
             ConfigError::Invalid { problems, .. } => {
@@ -320,6 +337,7 @@ fn export(
     format: ExportFormat,
     category: Option<String>,
     limit: Option<u32>,
+    out_dir: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let config = match load_config(path) {
         Ok(c) => c,
@@ -332,7 +350,7 @@ fn export(
         n => Some(n),
     };
     let stories = store.stories(&StoryQuery {
-        category: category.clone(),
+        categories: category.iter().cloned().collect(),
         limit,
         ..StoryQuery::default()
     })?;
@@ -341,18 +359,49 @@ fn export(
         Some(c) => (format!("{} — {c}", config.server.title), format!("c/{c}")),
         None => (config.server.title.clone(), "feed".to_string()),
     };
-    let ExportFormat::Json = format;
+    let ext = match format {
+        ExportFormat::Atom => "atom",
+        ExportFormat::Rss => "rss",
+        ExportFormat::Json | ExportFormat::Markdown => "json",
+    };
     let meta = FeedMeta {
         title,
         home_url: base.clone(),
-        self_url: base.join(&format!("{self_path}.json"))?,
+        self_url: base.join(&format!("{self_path}.{ext}"))?,
         next_url: None,
     };
-    let body = render_json(&meta, &stories);
+    let body = match format {
+        ExportFormat::Atom => render_atom(&meta, &stories),
+        ExportFormat::Rss => render_rss(&meta, &stories),
+        ExportFormat::Json => render_json(&meta, &stories),
+        ExportFormat::Markdown => {
+            let dir = out_dir.context("--out DIR is required with --format markdown")?;
+            let written = write_markdown(&dir, &stories)?;
+            eprintln!("wrote {written} file(s) to {}", dir.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let mut out = std::io::stdout().lock();
     out.write_all(&body)?;
     writeln!(out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One file per story; names that would repeat get the story's id appended.
+fn write_markdown(dir: &std::path::Path, stories: &[Story]) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut used = std::collections::HashSet::new();
+    for story in stories {
+        let mut name = markdown_file_name(story);
+        if !used.insert(name.clone()) {
+            name = format!("{}-{}.md", name.trim_end_matches(".md"), story.id);
+            used.insert(name.clone());
+        }
+        let path = dir.join(&name);
+        std::fs::write(&path, render_markdown(story))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(stories.len())
 }
 
 fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {

@@ -12,13 +12,16 @@
 pub mod categorize;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod fetch;
 pub mod identity;
 pub mod inspect;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
 pub mod sanitize;
 pub mod schedule;
+pub mod server;
 pub mod store;

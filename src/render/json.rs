@@ -29,7 +29,7 @@ fn item(meta: &FeedMeta, story: &Story) -> Value {
         "id": story_id(&meta.home_url, story.id),
         "content_html": item_html(item).unwrap_or_default(),
         "tags": story.categories,
-        "_tributary": {"sources": story.sources},
+        "_tributary": {"sources": story.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()},
     });
     let fields = [
         ("url", item.link.clone()),

@@ -1,8 +1,16 @@
 //! Stored stories -> bytes, one module per output format. Every piece of feed
 //! HTML passes through [`crate::sanitize`] on the way out.
 
+pub mod atom;
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod opml;
+pub mod rss;
 
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::sanitize::sanitize_html;
@@ -31,4 +39,61 @@ pub fn item_html(item: &StoredItem) -> Option<String> {
     let html = item.content.as_deref().or(item.summary.as_deref())?;
     let base = item.base.as_deref().and_then(|b| Url::parse(b).ok());
     Some(sanitize_html(html, base.as_ref()))
+}
+
+/// The namespace of tributary's own elements in Atom and RSS output.
+pub const TRIBUTARY_NS: &str = "urn:tributary:1.0";
+
+/// Text as XML 1.0 accepts it: characters it forbids (most control characters,
+/// U+FFFE, U+FFFF) are dropped rather than breaking the document.
+pub fn xml_text(s: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    if s.chars().all(allowed) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|c| allowed(*c)).collect())
+    }
+}
+
+/// When an entry last changed, for formats that need one date.
+pub fn entry_updated(story: &crate::store::Story) -> DateTime<Utc> {
+    story
+        .item
+        .updated
+        .or(story.item.published)
+        .unwrap_or(story.sort_at)
+}
+
+/// The title an entry shows: its own, else a cut of its text, else its link.
+pub fn entry_title(item: &StoredItem) -> String {
+    if let Some(t) = item.title.as_deref().filter(|t| !t.is_empty()) {
+        return t.to_string();
+    }
+    let text = item
+        .summary
+        .as_deref()
+        .or(item.content.as_deref())
+        .map(crate::sanitize::plain_text)
+        .unwrap_or_default();
+    if !text.is_empty() {
+        let cut: String = text.chars().take(80).collect();
+        return if cut.len() < text.len() { format!("{cut}…") } else { cut };
+    }
+    item.link.clone().unwrap_or_else(|| "(untitled)".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_text_drops_what_xml_forbids() {
+        assert_eq!(xml_text("a\u{0}b\u{1b}c\td\u{FFFF}"), "abc\td");
+        assert!(matches!(xml_text("plain é ✓"), Cow::Borrowed(_)));
+    }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::{Store, StoreError, to_millis};
+use super::{Store, StoreError, search, to_millis};
 use crate::fetch::Validators;
 use crate::model::IdentifiedItem;
 
@@ -171,6 +171,7 @@ fn upsert_item(
             // A date in the future sorts as when it was first seen, not above all else.
             let sort_at = published.or(updated).unwrap_or(first_seen).min(first_seen);
             set_categories(tx, id, &item.categories, true)?;
+            search::mark_stale(tx, id)?;
             // The story sorts by its first copy: follow that copy's date fixes.
             tx.prepare_cached(
                 "UPDATE stories SET sort_at = ?2 WHERE id = (SELECT story_id FROM items WHERE id = ?1)
@@ -337,11 +338,14 @@ fn set_categories(
 fn tombstone(tx: &Transaction, source_id: i64, key: &str, now: i64) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)")?
         .execute(params![source_id, key, now])?;
-    let story: Option<i64> = tx
-        .prepare_cached("DELETE FROM items WHERE source_id = ?1 AND key = ?2 RETURNING story_id")?
-        .query_row(params![source_id, key], |r| r.get(0))
+    let removed: Option<(i64, i64)> = tx
+        .prepare_cached(
+            "DELETE FROM items WHERE source_id = ?1 AND key = ?2 RETURNING id, story_id",
+        )?
+        .query_row(params![source_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    if let Some(story) = story {
+    if let Some((id, story)) = removed {
+        search::forget(tx, id)?;
         tidy_stories(tx, &[story])?;
     }
     Ok(())
@@ -398,6 +402,7 @@ impl Store {
             for (id, source_id, key, _) in &doomed {
                 mark.execute(params![source_id, key, at])?;
                 delete.execute([id])?;
+                search::forget(&tx, *id)?;
             }
         }
         let mut stories: Vec<i64> = doomed.iter().map(|d| d.3).collect();

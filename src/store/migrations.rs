@@ -67,6 +67,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (slug, item_id)
     ) WITHOUT ROWID;
     CREATE INDEX item_categories_by_item ON item_categories (item_id);
+    -- Full-text search over title and summary. Filled after a poll round (or
+    -- before a search), not while storing, so polls stay fast.
+    CREATE VIRTUAL TABLE items_fts USING fts5 (
+        title, body, content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE fts_state (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_upto INTEGER NOT NULL                -- items up to this id are indexed
+    );
+    INSERT INTO fts_state VALUES (1, 0);
+    -- items indexed before and changed since: indexed again on the next pass
+    CREATE TABLE fts_stale (item_id INTEGER PRIMARY KEY);
     CREATE TABLE tombstones (
         source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
         key       TEXT NOT NULL,

@@ -5,6 +5,7 @@
 mod items;
 mod migrations;
 mod query;
+mod search;
 mod sources;
 mod writer;
 
@@ -14,8 +15,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
-pub use query::{StoredItem, Story, StoryCursor, StoryQuery};
+pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
 pub use sources::{SourceState, SourceStatus};
+pub use search::quoted_words;
 pub use writer::Writer;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,44 @@
+//! OPML 2.0 of the configured sources, folders by first category.
+
+use quick_xml::escape::escape;
+
+use crate::model::Source;
+use crate::render::xml_text;
+
+pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
+    let attr = |s: &str| escape(xml_text(s).as_ref()).into_owned();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    out.push_str(&format!("  <head>\n    <title>{}</title>\n  </head>\n  <body>\n", attr(title)));
+    let outline = |s: &Source, indent: &str| {
+        format!(
+            "{indent}<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{cats}/>\n",
+            name = attr(&s.name),
+            url = attr(s.url.as_str()),
+            cats = if s.categories.is_empty() {
+                String::new()
+            } else {
+                format!(" category=\"{}\"", attr(&s.categories.join(",")))
+            },
+        )
+    };
+    let mut folders: Vec<&str> = Vec::new();
+    for s in sources {
+        if let Some(c) = s.categories.first()
+            && !folders.contains(&c.as_str())
+        {
+            folders.push(c);
+        }
+    }
+    for folder in &folders {
+        out.push_str(&format!("    <outline text=\"{0}\" title=\"{0}\">\n", attr(folder)));
+        for s in sources.iter().filter(|s| s.categories.first().map(String::as_str) == Some(folder)) {
+            out.push_str(&outline(s, "      "));
+        }
+        out.push_str("    </outline>\n");
+    }
+    for s in sources.iter().filter(|s| s.categories.is_empty()) {
+        out.push_str(&outline(s, "    "));
+    }
+    out.push_str("  </body>\n</opml>\n");
+    out.into_bytes()
+}
