@@ -23,7 +23,9 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
-    println!("tributary: serving the merged feed at http://{addr}/feed.atom (river page: http://{addr}/)");
+    println!(
+        "tributary: serving the merged feed at http://{addr}/feed.atom (river page: http://{addr}/)"
+    );
     let state = AppState::new(store, Settings::from(&config), Arc::new(Metrics::default()));
     serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");

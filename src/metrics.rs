@@ -36,9 +36,7 @@ impl Metrics {
             Outcome::NotModified => 1,
             Outcome::Failed => 2,
         };
-        let class = report
-            .status
-            .map_or(0, |s| (s / 100).clamp(1, 5) as usize);
+        let class = report.status.map_or(0, |s| (s / 100).clamp(1, 5) as usize);
         self.fetches[outcome][class].fetch_add(1, Relaxed);
         self.new.fetch_add(report.counts.new, Relaxed);
         self.updated.fetch_add(report.counts.updated, Relaxed);
@@ -64,31 +62,72 @@ impl Metrics {
             }
         };
         let one = |v: u64| vec![(String::new(), v.to_string())];
-        metric("polls_total", "counter", "Poll rounds run.", one(self.polls.load(Relaxed)));
+        metric(
+            "polls_total",
+            "counter",
+            "Poll rounds run.",
+            one(self.polls.load(Relaxed)),
+        );
         let mut fetches = Vec::new();
         for (o, outcome) in OUTCOMES.iter().enumerate() {
             for (c, class) in CLASSES.iter().enumerate() {
                 let v = self.fetches[o][c].load(Relaxed);
                 if v > 0 {
-                    fetches.push((format!("{{outcome=\"{outcome}\",status=\"{class}\"}}"), v.to_string()));
+                    fetches.push((
+                        format!("{{outcome=\"{outcome}\",status=\"{class}\"}}"),
+                        v.to_string(),
+                    ));
                 }
             }
         }
-        metric("fetches_total", "counter", "Feed fetches by outcome and HTTP status class.", fetches);
-        metric("items_new_total", "counter", "Items stored for the first time.", one(self.new.load(Relaxed)));
-        metric("items_updated_total", "counter", "Stored items whose fields changed.", one(self.updated.load(Relaxed)));
-        metric("items_folded_total", "counter", "New items that joined a story known from another source.", one(self.folded.load(Relaxed)));
+        metric(
+            "fetches_total",
+            "counter",
+            "Feed fetches by outcome and HTTP status class.",
+            fetches,
+        );
+        metric(
+            "items_new_total",
+            "counter",
+            "Items stored for the first time.",
+            one(self.new.load(Relaxed)),
+        );
+        metric(
+            "items_updated_total",
+            "counter",
+            "Stored items whose fields changed.",
+            one(self.updated.load(Relaxed)),
+        );
+        metric(
+            "items_folded_total",
+            "counter",
+            "New items that joined a story known from another source.",
+            one(self.folded.load(Relaxed)),
+        );
         let mut histogram: Vec<(String, String)> = self
             .latency
             .iter()
             .zip(BUCKETS)
-            .map(|(b, bound)| (format!("_bucket{{le=\"{bound}\"}}"), b.load(Relaxed).to_string()))
+            .map(|(b, bound)| {
+                (
+                    format!("_bucket{{le=\"{bound}\"}}"),
+                    b.load(Relaxed).to_string(),
+                )
+            })
             .collect();
         let count = self.latency_count.load(Relaxed);
         histogram.push(("_bucket{le=\"+Inf\"}".into(), count.to_string()));
-        histogram.push(("_sum".into(), format!("{:.3}", self.latency_sum_ms.load(Relaxed) as f64 / 1000.0)));
+        histogram.push((
+            "_sum".into(),
+            format!("{:.3}", self.latency_sum_ms.load(Relaxed) as f64 / 1000.0),
+        ));
         histogram.push(("_count".into(), count.to_string()));
-        metric("fetch_duration_seconds", "histogram", "Time to fetch, parse and store one source.", histogram);
+        metric(
+            "fetch_duration_seconds",
+            "histogram",
+            "Time to fetch, parse and store one source.",
+            histogram,
+        );
         metric(
             "sources",
             "gauge",
@@ -99,8 +138,18 @@ impl Metrics {
                 ("{state=\"disabled\"}".into(), health.disabled.to_string()),
             ],
         );
-        metric("items_stored", "gauge", "Items in the database.", one(health.items));
-        metric("stories_stored", "gauge", "Stories (items folded together) in the database.", one(health.stories));
+        metric(
+            "items_stored",
+            "gauge",
+            "Items in the database.",
+            one(health.items),
+        );
+        metric(
+            "stories_stored",
+            "gauge",
+            "Stories (items folded together) in the database.",
+            one(health.stories),
+        );
         out
     }
 }

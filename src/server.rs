@@ -22,12 +22,12 @@ use crate::categorize::slug;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::model::Source;
+use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
 use crate::render::html::{RiverPage, render_html};
 use crate::render::json::render_json;
 use crate::render::opml::render_opml;
 use crate::render::rss::render_rss;
-use crate::render::FeedMeta;
 use crate::store::{Store, StoreError, Story, StoryCursor, StoryQuery};
 
 /// Most stories one page may hold (`limit=`).
@@ -93,12 +93,18 @@ impl AppState {
 
     /// Takes new settings (on reload); cached output is dropped.
     pub fn set_settings(&self, settings: Settings) {
-        *self.settings.write().expect("settings lock is never poisoned") = Arc::new(settings);
+        *self
+            .settings
+            .write()
+            .expect("settings lock is never poisoned") = Arc::new(settings);
         self.cache.lock().expect("cache lock").entries.clear();
     }
 
     fn settings(&self) -> Arc<Settings> {
-        self.settings.read().expect("settings lock is never poisoned").clone()
+        self.settings
+            .read()
+            .expect("settings lock is never poisoned")
+            .clone()
     }
 
     /// Whether the database answers.
@@ -133,7 +139,12 @@ impl IntoResponse for ServerError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
         };
-        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{self}\n")).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{self}\n"),
+        )
+            .into_response()
     }
 }
 
@@ -225,13 +236,17 @@ fn parse_params(raw: Option<&str>) -> Result<Params, ServerError> {
             }
             "before" => {
                 p.before = Some(decode_cursor(&value).ok_or_else(|| {
-                    ServerError::BadRequest(format!("before is not a cursor this server gave: {value:?}"))
+                    ServerError::BadRequest(format!(
+                        "before is not a cursor this server gave: {value:?}"
+                    ))
                 })?);
             }
             "category" => {
                 let s = slug(&value);
                 if s.is_empty() {
-                    return Err(ServerError::BadRequest(format!("category {value:?} is empty")));
+                    return Err(ServerError::BadRequest(format!(
+                        "category {value:?} is empty"
+                    )));
                 }
                 if !p.categories.contains(&s) {
                     p.categories.push(s);
@@ -263,7 +278,11 @@ fn encode_cursor(c: StoryCursor) -> String {
 
 fn decode_cursor(s: &str) -> Option<StoryCursor> {
     let (at, id) = s.split_once('-')?;
-    let hex = |t: &str| (!t.is_empty() && t.len() <= 16).then(|| u64::from_str_radix(t, 16).ok()).flatten();
+    let hex = |t: &str| {
+        (!t.is_empty() && t.len() <= 16)
+            .then(|| u64::from_str_radix(t, 16).ok())
+            .flatten()
+    };
     Some(StoryCursor {
         sort_at: hex(at)? as i64,
         id: hex(id)? as i64,
@@ -300,7 +319,14 @@ async fn category_feed(
     if name.is_empty() || slug(name) != name {
         return Err(ServerError::NotFound);
     }
-    feed(state, Scope::Category(name.to_string()), format, query, headers).await
+    feed(
+        state,
+        Scope::Category(name.to_string()),
+        format,
+        query,
+        headers,
+    )
+    .await
 }
 
 async fn source_feed(
@@ -333,7 +359,10 @@ async fn feed(
         let (path, title) = match &scope {
             Scope::All => ("feed".to_string(), settings.title.clone()),
             Scope::Category(c) => (format!("c/{c}"), format!("{} — {c}", settings.title)),
-            Scope::Source(s) => (format!("s/{}", slug(s)), format!("{} — {s}", settings.title)),
+            Scope::Source(s) => (
+                format!("s/{}", slug(s)),
+                format!("{} — {s}", settings.title),
+            ),
         };
         let mut query = story_query(&params, settings.limit);
         match scope {
@@ -387,16 +416,25 @@ async fn river(
     .await
 }
 
-async fn opml(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ServerError> {
+async fn opml(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
     cached(state, "opml".into(), headers, |_, settings| {
-        Ok((render_opml(&settings.title, &settings.sources), "text/x-opml; charset=utf-8"))
+        Ok((
+            render_opml(&settings.title, &settings.sources),
+            "text/x-opml; charset=utf-8",
+        ))
     })
     .await
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let health = tokio::task::spawn_blocking(move || {
-        let store = state.reader.lock().map_err(|_| "database lock poisoned".to_string())?;
+        let store = state
+            .reader
+            .lock()
+            .map_err(|_| "database lock poisoned".to_string())?;
         if !store.ping() {
             return Err("database does not answer".to_string());
         }
@@ -426,12 +464,22 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ServerError> {
     let metrics = state.metrics.clone();
     let text = tokio::task::spawn_blocking(move || -> Result<String, ServerError> {
-        let store = state.reader.lock().map_err(|_| ServerError::Unavailable("lock poisoned".into()))?;
+        let store = state
+            .reader
+            .lock()
+            .map_err(|_| ServerError::Unavailable("lock poisoned".into()))?;
         Ok(metrics.render(&store.health()?))
     })
     .await
     .map_err(|e| ServerError::Unavailable(e.to_string()))??;
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 fn cache_key(scope: &Scope, kind: &str, query: Option<&str>) -> String {
@@ -462,7 +510,12 @@ fn load(store: &mut Store, query: &StoryQuery) -> Result<Vec<Story>, ServerError
 }
 
 /// The next page's address: this one with `before` set past its last story.
-fn next_url(base: &Url, raw_query: Option<&str>, stories: &[Story], query: &StoryQuery) -> Option<Url> {
+fn next_url(
+    base: &Url,
+    raw_query: Option<&str>,
+    stories: &[Story],
+    query: &StoryQuery,
+) -> Option<Url> {
     let last = stories.last()?;
     if query.limit.is_some_and(|l| (stories.len() as u32) < l) {
         return None;
@@ -481,7 +534,8 @@ fn next_url(base: &Url, raw_query: Option<&str>, stories: &[Story], query: &Stor
     Some(url)
 }
 
-type RenderFn = dyn FnOnce(&mut Store, &Settings) -> Result<(Vec<u8>, &'static str), ServerError> + Send;
+type RenderFn =
+    dyn FnOnce(&mut Store, &Settings) -> Result<(Vec<u8>, &'static str), ServerError> + Send;
 
 /// Serves `key` from the cache when the database has not changed since it was
 /// rendered, else renders it; answers conditional requests with 304.
@@ -489,7 +543,9 @@ async fn cached(
     state: Arc<AppState>,
     key: String,
     headers: HeaderMap,
-    render: impl FnOnce(&mut Store, &Settings) -> Result<(Vec<u8>, &'static str), ServerError> + Send + 'static,
+    render: impl FnOnce(&mut Store, &Settings) -> Result<(Vec<u8>, &'static str), ServerError>
+    + Send
+    + 'static,
 ) -> Result<Response, ServerError> {
     let render: Box<RenderFn> = Box::new(render);
     let rendered = tokio::task::spawn_blocking(move || -> Result<Arc<Rendered>, ServerError> {
@@ -550,11 +606,17 @@ fn respond(r: &Rendered, request: &HeaderMap) -> Response {
     let value = |s: &str| HeaderValue::from_str(s).expect("ASCII header value");
     headers.insert(header::ETAG, value(&r.etag));
     headers.insert(header::LAST_MODIFIED, value(&last_modified));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
     if not_modified {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(r.content_type),
+    );
     (headers, r.body.clone()).into_response()
 }
 
@@ -570,11 +632,23 @@ mod tests {
     #[test]
     fn params_are_checked() {
         assert_eq!(parse_params(None).unwrap(), Params::default());
-        let p = parse_params(Some("limit=5&category=AI&category=rust&q=%20gpt%20&utm_source=x")).unwrap();
+        let p = parse_params(Some(
+            "limit=5&category=AI&category=rust&q=%20gpt%20&utm_source=x",
+        ))
+        .unwrap();
         assert_eq!(p.limit, Some(5));
         assert_eq!(p.categories, ["ai", "rust"]);
         assert_eq!(p.q.as_deref(), Some("gpt"));
-        for bad in ["limit=0", "limit=1001", "limit=ten", "limit=-1", "before=zz", "before=1", "q=", "category=%20"] {
+        for bad in [
+            "limit=0",
+            "limit=1001",
+            "limit=ten",
+            "limit=-1",
+            "before=zz",
+            "before=1",
+            "q=",
+            "category=%20",
+        ] {
             assert!(
                 matches!(parse_params(Some(bad)), Err(ServerError::BadRequest(_))),
                 "{bad} should be refused"
@@ -584,7 +658,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        let c = StoryCursor { sort_at: 1_764_000_000_000, id: 42 };
+        let c = StoryCursor {
+            sort_at: 1_764_000_000_000,
+            id: 42,
+        };
         assert_eq!(decode_cursor(&encode_cursor(c)), Some(c));
         assert_eq!(decode_cursor("ffffffffffffffffff-1"), None);
     }

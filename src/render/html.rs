@@ -105,7 +105,10 @@ fn article(story: &Story) -> Markup {
     } else {
         summary
     };
-    let link = item.link.as_deref().filter(|l| l.starts_with("http://") || l.starts_with("https://"));
+    let link = item
+        .link
+        .as_deref()
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"));
     html! {
         article {
             h3 {

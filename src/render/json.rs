@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{FeedMeta, item_html, story_id};
+use super::{FeedMeta, entry_title, item_html, story_id};
 use crate::inspect::rfc3339;
 use crate::sanitize::plain_text;
 use crate::store::Story;
@@ -33,7 +33,7 @@ fn item(meta: &FeedMeta, story: &Story) -> Value {
     });
     let fields = [
         ("url", item.link.clone()),
-        ("title", item.title.clone()),
+        ("title", Some(entry_title(item))),
         (
             "summary",
             item.summary

@@ -38,7 +38,10 @@ pub fn render_markdown(story: &Story) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut out = String::from("---\n");
     out.push_str(&format!("title: {}\n", quoted(&entry_title(item))));
-    let source = story.sources.first().map_or(item.source.as_str(), |s| s.name.as_str());
+    let source = story
+        .sources
+        .first()
+        .map_or(item.source.as_str(), |s| s.name.as_str());
     out.push_str(&format!("source: {}\n", quoted(source)));
     if let Some(link) = &item.link {
         out.push_str(&format!("url: {}\n", quoted(link)));
@@ -46,6 +49,8 @@ pub fn render_markdown(story: &Story) -> String {
     out.push_str(&format!("published: {}\n", quoted(&published)));
     if let Some(first) = story.categories.first() {
         out.push_str(&format!("category: {}\n", quoted(first)));
+    }
+    if story.categories.len() > 1 {
         let all: Vec<String> = story.categories.iter().map(|c| quoted(c)).collect();
         out.push_str(&format!("categories: [{}]\n", all.join(", ")));
     }

@@ -82,9 +82,15 @@ pub fn entry_title(item: &StoredItem) -> String {
         .unwrap_or_default();
     if !text.is_empty() {
         let cut: String = text.chars().take(80).collect();
-        return if cut.len() < text.len() { format!("{cut}…") } else { cut };
+        return if cut.len() < text.len() {
+            format!("{cut}…")
+        } else {
+            cut
+        };
     }
-    item.link.clone().unwrap_or_else(|| "(untitled)".to_string())
+    item.link
+        .clone()
+        .unwrap_or_else(|| "(untitled)".to_string())
 }
 
 #[cfg(test)]

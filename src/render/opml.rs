@@ -7,8 +7,12 @@ use crate::render::xml_text;
 
 pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
     let attr = |s: &str| escape(xml_text(s).as_ref()).into_owned();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
-    out.push_str(&format!("  <head>\n    <title>{}</title>\n  </head>\n  <body>\n", attr(title)));
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    out.push_str(&format!(
+        "  <head>\n    <title>{}</title>\n  </head>\n  <body>\n",
+        attr(title)
+    ));
     let outline = |s: &Source, indent: &str| {
         format!(
             "{indent}<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{cats}/>\n",
@@ -30,8 +34,14 @@ pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
         }
     }
     for folder in &folders {
-        out.push_str(&format!("    <outline text=\"{0}\" title=\"{0}\">\n", attr(folder)));
-        for s in sources.iter().filter(|s| s.categories.first().map(String::as_str) == Some(folder)) {
+        out.push_str(&format!(
+            "    <outline text=\"{0}\" title=\"{0}\">\n",
+            attr(folder)
+        ));
+        for s in sources
+            .iter()
+            .filter(|s| s.categories.first().map(String::as_str) == Some(folder))
+        {
             out.push_str(&outline(s, "      "));
         }
         out.push_str("    </outline>\n");

@@ -27,15 +27,21 @@ pub fn render_rss(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let channel = rss::Channel {
         title: xml_text(&meta.title).into_owned(),
         link: meta.home_url.to_string(),
-        description: xml_text(&format!("{}: stories from every source, newest first", meta.title))
-            .into_owned(),
+        description: xml_text(&format!(
+            "{}: stories from every source, newest first",
+            meta.title
+        ))
+        .into_owned(),
         generator: Some(format!("tributary {}", env!("CARGO_PKG_VERSION"))),
         last_build_date: newest.map(|t| t.to_rfc2822()),
         items: stories.iter().map(|s| item(meta, s)).collect(),
         atom_ext: Some(AtomExtension { links }),
         namespaces: BTreeMap::from([
             ("tributary".to_string(), TRIBUTARY_NS.to_string()),
-            ("atom".to_string(), "http://www.w3.org/2005/Atom".to_string()),
+            (
+                "atom".to_string(),
+                "http://www.w3.org/2005/Atom".to_string(),
+            ),
         ]),
         ..Default::default()
     };

@@ -16,8 +16,8 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
 pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
-pub use sources::{SourceState, SourceStatus};
 pub use search::quoted_words;
+pub use sources::{SourceState, SourceStatus};
 pub use writer::Writer;
 
 #[derive(Debug, thiserror::Error)]

@@ -119,7 +119,10 @@ impl Store {
     /// again as plain words.
     pub fn stories(&self, q: &StoryQuery) -> Result<Vec<Story>, StoreError> {
         let ids = match self.story_page(q, q.search.as_deref()) {
-            Err(StoreError::Sql(e)) if q.search.is_some() && is_fts_syntax_error(&e) => {
+            // FTS5 reports bad query syntax in several ways ("syntax error",
+            // "unterminated string", "no such column"); any failure of the
+            // query as typed is retried as plain words.
+            Err(StoreError::Sql(_)) if q.search.is_some() => {
                 let words = super::quoted_words(q.search.as_deref().unwrap_or_default());
                 self.story_page(q, Some(&words))?
             }
@@ -128,11 +131,15 @@ impl Store {
         self.load_stories(ids)
     }
 
-    fn story_page(&self, q: &StoryQuery, search: Option<&str>) -> Result<Vec<(i64, i64)>, StoreError> {
-        let (before_at, before_id) = q
-            .before
-            .map_or((i64::MAX, i64::MAX), |c| (c.sort_at, c.id));
-        let mut sql = String::from("SELECT st.id, st.sort_at FROM stories st WHERE (st.sort_at, st.id) < (?1, ?2)");
+    fn story_page(
+        &self,
+        q: &StoryQuery,
+        search: Option<&str>,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let (before_at, before_id) = q.before.map_or((i64::MAX, i64::MAX), |c| (c.sort_at, c.id));
+        let mut sql = String::from(
+            "SELECT st.id, st.sort_at FROM stories st WHERE (st.sort_at, st.id) < (?1, ?2)",
+        );
         let mut values: Vec<rusqlite::types::Value> = vec![before_at.into(), before_id.into()];
         for category in &q.categories {
             values.push(category.clone().into());
@@ -159,10 +166,15 @@ impl Store {
             ));
         }
         values.push(q.limit.map_or(-1, i64::from).into());
-        sql.push_str(&format!(" ORDER BY st.sort_at DESC, st.id DESC LIMIT ?{}", values.len()));
+        sql.push_str(&format!(
+            " ORDER BY st.sort_at DESC, st.id DESC LIMIT ?{}",
+            values.len()
+        ));
         let mut page = self.conn.prepare_cached(&sql)?;
         let ids = page
-            .query_map(rusqlite::params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(rusqlite::params_from_iter(values), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<Result<_, _>>()?;
         Ok(ids)
     }
@@ -214,11 +226,6 @@ impl Store {
     }
 }
 
-fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
-    let text = e.to_string();
-    text.contains("fts5") || text.contains("syntax error") || text.contains("no such column")
-}
-
 /// How the sources are doing, for `/healthz`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Health {
@@ -267,6 +274,8 @@ impl Store {
     /// Changes whenever another connection commits: cached output built at an
     /// older value is stale.
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 }

@@ -21,8 +21,8 @@ impl Store {
                  WHERE id > ?1 OR id IN (SELECT item_id FROM fts_stale) ORDER BY id",
             )?;
             let mut forget = tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?;
-            let mut insert =
-                tx.prepare_cached("INSERT INTO items_fts (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+            let mut insert = tx
+                .prepare_cached("INSERT INTO items_fts (rowid, title, body) VALUES (?1, ?2, ?3)")?;
             let mut it = rows.query([upto])?;
             while let Some(r) = it.next()? {
                 let id: i64 = r.get(0)?;

@@ -1,0 +1,218 @@
+//! Golden files for every renderer, and the Markdown export's exact front matter.
+//! Run with UPDATE_GOLDEN=1 to rewrite the files after a deliberate change.
+
+use chrono::{DateTime, Utc};
+use tributary::model::{Enclosure, Person};
+use tributary::render::FeedMeta;
+use tributary::render::atom::render_atom;
+use tributary::render::html::{RiverPage, render_html};
+use tributary::render::json::render_json;
+use tributary::render::markdown::{markdown_file_name, render_markdown};
+use tributary::render::rss::render_rss;
+use tributary::store::{SourceRef, StoredItem, Story};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn source(name: &str) -> SourceRef {
+    SourceRef {
+        name: name.to_string(),
+        feed_url: format!(
+            "https://{}.example/feed.xml",
+            name.to_lowercase().replace(' ', "-")
+        ),
+        site_link: Some(format!(
+            "https://{}.example/",
+            name.to_lowercase().replace(' ', "-")
+        )),
+        title: Some(format!("{name} (site title)")),
+    }
+}
+
+fn item(id: i64, title: Option<&str>, source: &str) -> StoredItem {
+    StoredItem {
+        id,
+        source: source.to_string(),
+        key: format!("g:{id}"),
+        canonical_link: None,
+        link: Some(format!("https://news.example/{id}")),
+        title: title.map(str::to_string),
+        authors: vec![],
+        summary: None,
+        content: None,
+        categories: vec![],
+        enclosures: vec![],
+        base: Some(format!("https://news.example/{id}")),
+        published: None,
+        updated: None,
+        first_seen: at("2026-11-24T12:00:00Z"),
+    }
+}
+
+fn stories() -> Vec<Story> {
+    let mut aws = item(
+        1,
+        Some("AWS and OpenAI announce multi-year strategic partnership"),
+        "OpenAI News",
+    );
+    aws.link = Some("https://openai.com/index/aws-and-openai-partnership".into());
+    aws.summary =
+        Some("OpenAI and AWS have entered a multi-year, $38 billion partnership ...".into());
+    aws.content = Some(
+        "<h2>A partnership</h2><p>OpenAI will run <strong>advanced</strong> workloads on <a href=\"/aws\">AWS</a>.</p><ul><li>Compute</li><li>Scale</li></ul><script>track()</script>".into(),
+    );
+    aws.published = Some(at("2025-11-03T06:00:00Z"));
+    aws.authors = vec![Person {
+        name: Some("OpenAI".into()),
+        email: None,
+        uri: None,
+    }];
+    aws.base = Some("https://openai.com/index/aws-and-openai-partnership".into());
+
+    let mut pod = item(2, Some("Episode 12: <Feeds> & \"quotes\""), "Pod Cast");
+    pod.summary = Some("Control\u{1}chars ]]> and CDATA ends".into());
+    pod.published = Some(at("2026-11-20T08:30:00Z"));
+    pod.updated = Some(at("2026-11-21T09:00:00Z"));
+    pod.enclosures = vec![Enclosure {
+        url: "https://pod.example/12.mp3".into(),
+        media_type: Some("audio/mpeg".into()),
+        length: Some(12345),
+    }];
+    pod.authors = vec![Person {
+        name: Some("Ann Host".into()),
+        email: Some("ann@pod.example".into()),
+        uri: None,
+    }];
+
+    let untitled = item(3, None, "Notes");
+    vec![
+        Story {
+            id: 7,
+            sort_at: at("2025-11-03T06:00:00Z"),
+            item: aws,
+            sources: vec![source("OpenAI News"), source("Tech Roundup")],
+            categories: vec!["ai".into()],
+        },
+        Story {
+            id: 8,
+            sort_at: at("2026-11-20T08:30:00Z"),
+            item: pod,
+            sources: vec![source("Pod Cast")],
+            categories: vec!["podcasts".into(), "tech news".into()],
+        },
+        Story {
+            id: 9,
+            sort_at: at("2026-11-20T07:00:00Z"),
+            item: untitled,
+            sources: vec![source("Notes")],
+            categories: vec![],
+        },
+    ]
+}
+
+fn meta() -> FeedMeta {
+    FeedMeta {
+        title: "Merged feed".into(),
+        home_url: "http://127.0.0.1:8080/".parse().unwrap(),
+        self_url: "http://127.0.0.1:8080/feed.atom".parse().unwrap(),
+        next_url: Some(
+            "http://127.0.0.1:8080/feed.atom?before=abc-9"
+                .parse()
+                .unwrap(),
+        ),
+    }
+}
+
+fn golden(name: &str, actual: &[u8]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read(&path)
+        .unwrap_or_else(|_| panic!("missing {}; run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file:\n{}",
+        String::from_utf8_lossy(actual)
+    );
+}
+
+#[test]
+fn atom_matches_golden() {
+    golden("feed.atom", &render_atom(&meta(), &stories()));
+}
+
+#[test]
+fn rss_matches_golden() {
+    golden("feed.rss", &render_rss(&meta(), &stories()));
+}
+
+#[test]
+fn json_matches_golden() {
+    golden("feed.json", &render_json(&meta(), &stories()));
+}
+
+#[test]
+fn html_matches_golden() {
+    let stories = stories();
+    let categories = vec![("ai".to_string(), 1), ("podcasts".to_string(), 1)];
+    let page = RiverPage {
+        title: "Merged feed",
+        stories: &stories,
+        categories: &categories,
+        active_category: None,
+        older: Some("?before=abc-9".into()),
+    };
+    golden("river.html", render_html(&page).as_bytes());
+}
+
+#[test]
+fn markdown_matches_golden() {
+    golden("story.md", render_markdown(&stories()[1]).as_bytes());
+}
+
+#[test]
+fn outputs_read_back_with_feed_rs() {
+    for (name, body) in [
+        ("atom", render_atom(&meta(), &stories())),
+        ("rss", render_rss(&meta(), &stories())),
+        ("json", render_json(&meta(), &stories())),
+    ] {
+        let feed = feed_rs::parser::parse(&body[..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(feed.entries.len(), 3, "{name}");
+        let titles: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|e| e.title.as_ref().unwrap().content.clone())
+            .collect();
+        assert_eq!(titles[1], "Episode 12: <Feeds> & \"quotes\"", "{name}");
+    }
+}
+
+#[test]
+fn markdown_front_matter_is_exactly_the_contracts() {
+    let text = render_markdown(&stories()[0]);
+    let expected = "---\n\
+title: \"AWS and OpenAI announce multi-year strategic partnership\"\n\
+source: \"OpenAI News\"\n\
+url: \"https://openai.com/index/aws-and-openai-partnership\"\n\
+published: \"2025-11-03T06:00:00.000Z\"\n\
+category: \"ai\"\n\
+summary: \"OpenAI and AWS have entered a multi-year, $38 billion partnership ...\"\n\
+---\n\n";
+    assert!(text.starts_with(expected), "{text}");
+    let body = &text[expected.len()..];
+    assert!(body.starts_with("## A partnership"), "{body}");
+    assert!(body.contains("**advanced**"), "{body}");
+    assert!(body.contains("[AWS](https://openai.com/aws)"), "{body}");
+    assert!(body.contains("Compute"), "{body}");
+    assert!(!body.contains("track()"), "{body}");
+    assert_eq!(
+        markdown_file_name(&stories()[0]),
+        "2025-11-03-aws-and-openai-announce-multi-year-strategic-partnership.md"
+    );
+}
