@@ -223,6 +223,8 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
         writer,
         default_schedule: config.poll.schedule.clone(),
         categorizer: Arc::new(Categorizer::new(config.rules.clone())),
+        max_errors_before_disable: config.poll.max_errors_before_disable,
+        metrics: None,
     };
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(jobs.len() as u64);

@@ -1,6 +1,8 @@
 //! Getting a feed's bytes: conditional GET over HTTP(S) with a size cap enforced
-//! while reading, redirects limited, one timeout for the whole request; and
-//! `file://` sources, read from disk under the same cap.
+//! while reading, redirects followed by hand (so permanent ones can be
+//! remembered) up to a limit, one timeout for the whole fetch, and the hints a
+//! response gives about when to come back; and `file://` sources, read from disk
+//! under the same cap.
 
 use std::io::Read;
 use std::time::{Duration, SystemTime};
@@ -41,8 +43,13 @@ pub struct ResponseMeta {
     pub status: u16,
     /// where the body came from, after redirects
     pub final_url: Url,
+    /// where the feed now lives, when the redirects began with permanent ones
+    /// (301, 308): the address to fetch from now on
+    pub moved_to: Option<Url>,
     /// validators to send next time (the old ones when the response gave none)
     pub validators: Validators,
+    /// how long the response may be reused (`Cache-Control: max-age`, `Expires`)
+    pub fresh_for: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +59,11 @@ pub enum FetchError {
     #[error("cannot connect: {0}")]
     Connect(String),
     #[error("HTTP {status}")]
-    Status { status: u16 },
+    Status {
+        status: u16,
+        /// `Retry-After` on a 429 or 503
+        retry_after: Option<Duration>,
+    },
     #[error("body larger than the {limit}-byte limit (poll.max_body)")]
     TooLarge { limit: u64 },
     #[error("more than {MAX_REDIRECTS} redirects")]
@@ -67,7 +78,7 @@ impl FetchError {
     /// The HTTP status to record on the source, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            FetchError::Status { status } => Some(*status),
+            FetchError::Status { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -92,7 +103,7 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .user_agent(&poll.user_agent)
             .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(poll.timeout)
             .connect_timeout(poll.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(30))
@@ -114,34 +125,74 @@ impl Fetcher {
         if url.scheme() == "file" {
             return self.read_file(url, validators).await;
         }
-        let mut request = self.client.get(url.clone());
-        if let Some(etag) = &validators.etag {
-            request = request.header(header::IF_NONE_MATCH, etag);
+        tokio::time::timeout(self.timeout, self.fetch_http(url, validators))
+            .await
+            .map_err(|_| FetchError::Timeout(self.timeout))?
+    }
+
+    async fn fetch_http(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut current = url.clone();
+        let mut moved_to = None;
+        let mut only_permanent_so_far = true;
+        for hop in 0..=MAX_REDIRECTS {
+            let mut request = self.client.get(current.clone());
+            if let Some(etag) = &validators.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, lm);
+            }
+            let response = request.send().await.map_err(|e| self.classify(e))?;
+            let status = response.status().as_u16();
+            if response.status().is_redirection() && status != 304 {
+                let location = header_text(response.headers(), header::LOCATION)
+                    .ok_or(FetchError::Status { status, retry_after: None })?;
+                let next = current.join(&location).map_err(|e| {
+                    FetchError::Other(format!("redirect to a bad address {location:?}: {e}"))
+                })?;
+                if hop == MAX_REDIRECTS {
+                    return Err(FetchError::TooManyRedirects);
+                }
+                // RFC 9110 §15.4: only 301 and 308 say the feed moved for good.
+                if matches!(status, 301 | 308) && only_permanent_so_far {
+                    moved_to = Some(next.clone());
+                } else {
+                    only_permanent_so_far = false;
+                }
+                tracing::debug!(url = %current, status, to = %next, "redirected");
+                current = next;
+                continue;
+            }
+            let headers = response.headers();
+            let meta = ResponseMeta {
+                status,
+                final_url: current.clone(),
+                moved_to,
+                validators: Validators {
+                    etag: header_text(headers, header::ETAG).or_else(|| validators.etag.clone()),
+                    last_modified: header_text(headers, header::LAST_MODIFIED)
+                        .or_else(|| validators.last_modified.clone()),
+                },
+                fresh_for: fresh_for(headers),
+            };
+            if status == 304 {
+                return Ok(FetchOutcome::NotModified { meta });
+            }
+            if !response.status().is_success() {
+                let retry_after = matches!(status, 429 | 503)
+                    .then(|| retry_after(headers))
+                    .flatten();
+                return Err(FetchError::Status { status, retry_after });
+            }
+            let body = self.read_capped(response).await?;
+            let body = inflate_if_gzipped(body, self.max_body)?;
+            return Ok(FetchOutcome::Fetched { body, meta });
         }
-        if let Some(lm) = &validators.last_modified {
-            request = request.header(header::IF_MODIFIED_SINCE, lm);
-        }
-        let response = request.send().await.map_err(|e| self.classify(e))?;
-        let status = response.status().as_u16();
-        let meta = ResponseMeta {
-            status,
-            final_url: response.url().clone(),
-            validators: Validators {
-                etag: header_text(response.headers(), header::ETAG)
-                    .or_else(|| validators.etag.clone()),
-                last_modified: header_text(response.headers(), header::LAST_MODIFIED)
-                    .or_else(|| validators.last_modified.clone()),
-            },
-        };
-        if status == 304 {
-            return Ok(FetchOutcome::NotModified { meta });
-        }
-        if !response.status().is_success() {
-            return Err(FetchError::Status { status });
-        }
-        let body = self.read_capped(response).await?;
-        let body = inflate_if_gzipped(body, self.max_body)?;
-        Ok(FetchOutcome::Fetched { body, meta })
+        Err(FetchError::TooManyRedirects)
     }
 
     /// Reads the (decompressed) body, stopping as soon as it passes the cap.
@@ -192,10 +243,12 @@ impl Fetcher {
         let meta = |status| ResponseMeta {
             status,
             final_url: url.clone(),
+            moved_to: None,
             validators: Validators {
                 etag: stamp.clone(),
                 last_modified: None,
             },
+            fresh_for: None,
         };
         if stamp.is_some() && stamp == validators.etag {
             return Ok(FetchOutcome::NotModified { meta: meta(304) });
@@ -246,6 +299,40 @@ fn inflate_if_gzipped(body: Vec<u8>, limit: u64) -> Result<Vec<u8>, FetchError> 
     }
 }
 
+/// How long a response stays fresh: `Cache-Control: max-age`, else `Expires`
+/// against `Date` (RFC 9111 §4.2.1); `None` when it says nothing or forbids reuse.
+fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(cc) = header_text(headers, header::CACHE_CONTROL) {
+        let cc = cc.to_ascii_lowercase();
+        if cc.contains("no-store") || cc.contains("no-cache") {
+            return None;
+        }
+        if let Some(age) = cc.split(',').find_map(|d| d.trim().strip_prefix("max-age=")) {
+            return age.trim_matches('"').parse().ok().map(Duration::from_secs);
+        }
+    }
+    let expires = http_date(&header_text(headers, header::EXPIRES)?)?;
+    let now = header_text(headers, header::DATE)
+        .and_then(|d| http_date(&d))
+        .unwrap_or_else(chrono::Utc::now);
+    (expires - now).to_std().ok()
+}
+
+/// `Retry-After`: seconds, or an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = header_text(headers, header::RETRY_AFTER)?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    (http_date(&value)? - chrono::Utc::now()).to_std().ok()
+}
+
+fn http_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc2822(s.trim())
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc))
+}
+
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers
         .get(name)?
@@ -281,6 +368,59 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(data).unwrap();
         gz.finish().unwrap()
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn freshness_from_cache_control_and_expires() {
+        let cases: &[(&[(&str, &str)], Option<u64>)] = &[
+            (&[("cache-control", "public, max-age=600")], Some(600)),
+            (&[("cache-control", "max-age=600, no-cache")], None),
+            (&[("cache-control", "no-store")], None),
+            (
+                &[
+                    ("date", "Tue, 24 Nov 2026 10:00:00 GMT"),
+                    ("expires", "Tue, 24 Nov 2026 11:00:00 GMT"),
+                ],
+                Some(3600),
+            ),
+            // max-age wins over Expires (RFC 9111 §5.3)
+            (
+                &[
+                    ("cache-control", "max-age=60"),
+                    ("date", "Tue, 24 Nov 2026 10:00:00 GMT"),
+                    ("expires", "Tue, 24 Nov 2026 11:00:00 GMT"),
+                ],
+                Some(60),
+            ),
+            (&[("expires", "0")], None),
+            (&[], None),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(fresh_for(&headers(pairs)), want.map(Duration::from_secs), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "3600")])),
+            Some(Duration::from_secs(3600))
+        );
+        let later = (chrono::Utc::now() + chrono::TimeDelta::hours(2)).to_rfc2822();
+        let d = retry_after(&headers(&[("retry-after", &later)])).unwrap();
+        assert!(d > Duration::from_secs(7100) && d <= Duration::from_secs(7200), "{d:?}");
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
     }
 
     #[test]

@@ -107,6 +107,10 @@ pub struct Feed {
     pub updated: Option<DateTime<Utc>>,
     /// RSS `<ttl>`, minutes
     pub ttl: Option<u32>,
+    /// RSS `<skipHours>`: hours (0-23, GMT) in which the feed asks not to be read
+    pub skip_hours: Vec<u32>,
+    /// RSS `<skipDays>`
+    pub skip_days: Vec<chrono::Weekday>,
     pub items: Vec<Item>,
 }
 

@@ -2,9 +2,11 @@
 //! go in untouched (feed-rs detects the encoding); links come out absolute.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use feed_rs::model::{self as fm, FeedType};
+use regex::Regex;
 use url::Url;
 
 use crate::model::{Enclosure, Feed, FeedFormat, Item, Person};
@@ -49,7 +51,9 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
             let base = root_xml_base(bytes)
                 .and_then(|b| url.join(&b).ok())
                 .unwrap_or_else(|| url.clone());
-            Ok(convert(feed, url, &base))
+            let mut feed = convert(feed, url, &base);
+            (feed.skip_hours, feed.skip_days) = skip_times(bytes);
+            Ok(feed)
         }
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
         Err(e) => Err(ParseError::Invalid(e.to_string())),
@@ -178,6 +182,74 @@ fn rss_json_to_json_feed(channel: &serde_json::Value) -> serde_json::Value {
     })
 }
 
+/// RSS `<skipHours>` and `<skipDays>`, which feed-rs does not read. They sit in
+/// the channel, before the items.
+fn skip_times(bytes: &[u8]) -> (Vec<u32>, Vec<chrono::Weekday>) {
+    static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?is)<skip(hours|days)>(.*?)</skip(?:hours|days)>").expect("valid regex")
+    });
+    static VALUE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?is)<(?:hour|day)>\s*([^<]*?)\s*</(?:hour|day)>").expect("valid regex"));
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let head = String::from_utf8_lossy(head);
+    let head = head.split("<item").next().unwrap_or_default();
+    let (mut hours, mut days) = (Vec::new(), Vec::new());
+    for block in BLOCK.captures_iter(head) {
+        for value in VALUE.captures_iter(&block[2]) {
+            if block[1].eq_ignore_ascii_case("hours") {
+                // RSS 2.0 counts 0-23; some feeds write 24 for midnight.
+                if let Ok(h) = value[1].parse::<u32>() {
+                    hours.push(h % 24);
+                }
+            } else if let Ok(d) = value[1].parse::<chrono::Weekday>() {
+                days.push(d);
+            }
+        }
+    }
+    (hours, days)
+}
+
+/// Feeds an HTML page announces with `<link rel="alternate" type="...">`, in
+/// page order, made absolute against `base`.
+pub fn discover_feeds(html: &[u8], base: &Url) -> Vec<Url> {
+    static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<link\b[^>]*>").expect("valid regex"));
+    static ATTR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?is)([a-z][a-z0-9:_-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).expect("valid regex")
+    });
+    const FEED_TYPES: &[&str] = &[
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/feed+json",
+        "application/rdf+xml",
+        "application/json",
+    ];
+    let text = String::from_utf8_lossy(&html[..html.len().min(512 * 1024)]);
+    let mut found = Vec::new();
+    for tag in LINK.find_iter(&text) {
+        let mut rel = String::new();
+        let mut kind = String::new();
+        let mut href = None;
+        for a in ATTR.captures_iter(tag.as_str()) {
+            let value = a.get(2).or(a.get(3)).or(a.get(4)).map_or("", |m| m.as_str());
+            match a[1].to_ascii_lowercase().as_str() {
+                "rel" => rel = value.to_ascii_lowercase(),
+                "type" => kind = value.trim().to_ascii_lowercase(),
+                "href" => href = Some(value.replace("&amp;", "&")),
+                _ => {}
+            }
+        }
+        let is_feed = rel.split_whitespace().any(|r| r == "alternate")
+            && FEED_TYPES.iter().any(|t| kind.starts_with(t));
+        if let (true, Some(href)) = (is_feed, href)
+            && let Ok(url) = base.join(href.trim())
+            && !found.contains(&url)
+        {
+            found.push(url);
+        }
+    }
+    found
+}
+
 /// Whether a body that failed to parse as a feed is an HTML page (an error page,
 /// or a site's home page given instead of its feed).
 pub fn looks_like_html(bytes: &[u8]) -> bool {
@@ -236,6 +308,8 @@ fn convert(feed: fm::Feed, url: &Url, doc_base: &Url) -> Feed {
         id: Some(feed.id).filter(|id| !id.is_empty()),
         updated: feed.updated,
         ttl: feed.ttl,
+        skip_hours: Vec::new(),
+        skip_days: Vec::new(),
         items,
     }
 }
@@ -443,6 +517,28 @@ mod tests {
             parse_feed(&latin, &url()).unwrap().title.as_deref(),
             Some("Euro €")
         );
+    }
+
+    #[test]
+    fn skip_hours_and_days_are_read() {
+        let xml = br#"<rss version="2.0"><channel><title>T</title>
+            <skipHours><hour>0</hour><hour> 1 </hour><hour>24</hour></skipHours>
+            <skipDays><day>Saturday</day><day>Sunday</day></skipDays>
+            <item><title>i</title><guid>1</guid></item></channel></rss>"#;
+        let feed = parse_feed(xml, &url()).unwrap();
+        assert_eq!(feed.skip_hours, [0, 1, 0]);
+        assert_eq!(feed.skip_days, [chrono::Weekday::Sat, chrono::Weekday::Sun]);
+    }
+
+    #[test]
+    fn feeds_are_discovered_in_html() {
+        let html = br#"<html><head><link rel="stylesheet" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml?a=1&amp;b=2">
+            <LINK REL='alternate' TYPE='application/atom+xml' HREF='atom.xml'>
+            <link rel="alternate" hreflang="fr" href="/fr/"></head></html>"#;
+        let found = discover_feeds(html, &url());
+        let found: Vec<&str> = found.iter().map(Url::as_str).collect();
+        assert_eq!(found, ["https://example.org/feed.xml?a=1&b=2", "https://example.org/blog/atom.xml"]);
     }
 
     #[test]

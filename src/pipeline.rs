@@ -1,6 +1,6 @@
-//! One source, one poll: fetch -> parse -> identify -> categorize -> store, top to
-//! bottom.
-//! Whatever fails is recorded on the source's row; nothing here ends the process.
+//! One source, one poll: fetch -> parse -> identify -> categorize -> schedule the
+//! next fetch -> store, top to bottom. Whatever fails is recorded on the source's
+//! row; nothing here ends the process.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,11 +8,12 @@ use std::time::Instant;
 use chrono::Utc;
 
 use crate::categorize::{Categorizer, Verdict};
-use crate::fetch::{FetchOutcome, Fetcher};
+use crate::fetch::{FetchError, FetchOutcome, Fetcher, ResponseMeta, Validators};
 use crate::identity::identify;
-use crate::model::{IdentifiedItem, Source};
-use crate::parse::parse_feed;
-use crate::schedule::next_fetch;
+use crate::metrics::Metrics;
+use crate::model::{Feed, IdentifiedItem, Source};
+use crate::parse::{ParseError, discover_feeds, parse_feed};
+use crate::schedule::{Politeness, next_fetch};
 use crate::store::{PollRecord, PollResult, SourceState, StoreCounts, StoreError, Writer};
 
 /// What the poll round needs to poll any source.
@@ -23,6 +24,10 @@ pub struct PollContext {
     /// the `[poll] schedule` used by sources without their own
     pub default_schedule: String,
     pub categorizer: Arc<Categorizer>,
+    /// consecutive errors after which a source is disabled; 0 = never
+    pub max_errors_before_disable: u32,
+    /// counts every poll when the daemon runs
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,62 +81,98 @@ pub async fn poll_source(
 ) -> Result<SourceReport, StoreError> {
     let started = Instant::now();
     let at = Utc::now();
+    let mut hints = Politeness {
+        ttl_minutes: state.ttl_minutes,
+        skip_hours: state.skip_hours.clone(),
+        skip_days: state.skip_days.clone(),
+        ..Politeness::default()
+    };
+    let mut moved_to = None;
     let result = match ctx.fetcher.fetch(&state.fetch_url, &state.validators).await {
-        Ok(FetchOutcome::NotModified { meta }) => PollResult::NotModified {
-            status: meta.status,
-            validators: meta.validators,
-        },
+        Ok(FetchOutcome::NotModified { meta }) => {
+            hints.fresh_for = meta.fresh_for;
+            moved_to = meta.moved_to;
+            PollResult::NotModified {
+                status: meta.status,
+                validators: meta.validators,
+            }
+        }
         Ok(FetchOutcome::Fetched { body, meta }) => {
-            let url = meta.final_url.clone();
-            let categorizer = ctx.categorizer.clone();
-            let source = source.clone();
-            // Parsing is CPU work: off the async threads, so other downloads go on.
-            let parsed = tokio::task::spawn_blocking(move || {
-                parse_feed(&body, &url).map(|mut feed| {
-                    let items = identify(std::mem::take(&mut feed.items), source.identity);
-                    let (items, dropped) = categorize(&categorizer, &source, items);
-                    (feed, items, dropped)
-                })
-            })
-            .await
-            .expect("parse task does not panic: parse_feed catches feed-rs panics");
-            match parsed {
-                Ok((feed, items, dropped)) => PollResult::Fetched {
-                    status: meta.status,
-                    validators: meta.validators,
-                    feed_title: feed.title,
-                    feed_link: feed.link,
-                    items,
-                    dropped,
-                },
-                Err(e) => PollResult::Failed {
+            hints.fresh_for = meta.fresh_for;
+            moved_to = meta.moved_to.clone();
+            match read_feed(ctx, source, body, &meta).await {
+                Ok(Found { feed, items, dropped, found_at }) => {
+                    moved_to = found_at.or(moved_to);
+                    hints.ttl_minutes = feed.ttl;
+                    hints.skip_hours = feed.skip_hours.clone();
+                    hints.skip_days = feed.skip_days.clone();
+                    PollResult::Fetched {
+                        status: meta.status,
+                        validators: meta.validators,
+                        feed_title: feed.title,
+                        feed_link: feed.link,
+                        items,
+                        dropped,
+                        ttl_minutes: feed.ttl,
+                        skip_hours: feed.skip_hours,
+                        skip_days: feed.skip_days,
+                    }
+                }
+                Err(error) => PollResult::Failed {
                     status: Some(meta.status),
-                    error: e.to_string(),
+                    error,
+                    disable: false,
                 },
             }
         }
-        Err(e) => PollResult::Failed {
-            status: e.status(),
-            error: e.to_string(),
-        },
+        Err(e) => {
+            if let FetchError::Status { retry_after, .. } = &e {
+                hints.retry_after = *retry_after;
+            }
+            PollResult::Failed {
+                status: e.status(),
+                error: e.to_string(),
+                disable: false,
+            }
+        }
     };
+    let result = match result {
+        PollResult::Failed { status, error, .. } => {
+            let errors = state.consecutive_errors + 1;
+            let gone = status == Some(410);
+            let worn_out = ctx.max_errors_before_disable > 0 && errors >= ctx.max_errors_before_disable;
+            if gone || worn_out {
+                tracing::warn!(source = %source.name, status, error = %error, "source disabled");
+            }
+            PollResult::Failed {
+                status,
+                error: if gone { format!("{error} (gone: source disabled)") } else { error },
+                disable: gone || worn_out,
+            }
+        }
+        other => other,
+    };
+    if let Some(url) = &moved_to {
+        tracing::info!(source = %source.name, url = %state.fetch_url, to = %url, "feed moved; fetching from the new address from now on");
+    }
     let (outcome, status, error) = match &result {
         PollResult::Fetched { status, .. } => (Outcome::Fetched, Some(*status), None),
         PollResult::NotModified { status, .. } => (Outcome::NotModified, Some(*status), None),
-        PollResult::Failed { status, error } => (Outcome::Failed, *status, Some(error.clone())),
+        PollResult::Failed { status, error, .. } => (Outcome::Failed, *status, Some(error.clone())),
     };
     let errors = match outcome {
         Outcome::Failed => state.consecutive_errors + 1,
         _ => 0,
     };
     let schedule = source.schedule.as_deref().unwrap_or(&ctx.default_schedule);
-    let next_fetch_at = next_fetch(schedule, at, errors, &source.name);
+    let next_fetch_at = next_fetch(schedule, at, errors, &source.name, &hints);
     let counts = ctx
         .writer
         .record(PollRecord {
             source_id: state.id,
             at,
             next_fetch_at,
+            moved_to: moved_to.map(String::from),
             result,
         })
         .await?;
@@ -148,12 +189,94 @@ pub async fn poll_source(
             "polled"
         ),
     }
-    Ok(SourceReport {
+    let report = SourceReport {
         name: source.name.clone(),
         outcome,
         status,
         counts,
         error,
         elapsed_ms,
+    };
+    if let Some(metrics) = &ctx.metrics {
+        metrics.record(&report);
+    }
+    Ok(report)
+}
+
+/// A document read as a feed, its items identified and categorized.
+struct Found {
+    feed: Feed,
+    items: Vec<IdentifiedItem>,
+    dropped: Vec<String>,
+    /// the feed's own address, when `body` was an HTML page that linked to it
+    found_at: Option<url::Url>,
+}
+
+/// Why a body yielded no feed.
+enum Unread {
+    Parse(ParseError),
+    /// an HTML page, with the feeds it links to
+    Page(Vec<url::Url>),
+}
+
+/// Parses `body`; an HTML page that announces a feed (`<link rel="alternate">`)
+/// is followed to that feed once. Errors come back as the text to record.
+async fn read_feed(
+    ctx: &PollContext,
+    source: &Source,
+    body: Vec<u8>,
+    meta: &ResponseMeta,
+) -> Result<Found, String> {
+    let links = match parse_on_worker(ctx, source, body, meta.final_url.clone()).await {
+        Ok(found) => return Ok(found),
+        Err(Unread::Parse(e)) => return Err(e.to_string()),
+        Err(Unread::Page(links)) => links,
+    };
+    let Some(feed_url) = links.into_iter().next() else {
+        return Err(format!("{} and links no feed", ParseError::Html));
+    };
+    tracing::debug!(source = %source.name, page = %meta.final_url, feed = %feed_url, "following the page's feed link");
+    let (body, url) = match ctx.fetcher.fetch(&feed_url, &Validators::default()).await {
+        Ok(FetchOutcome::Fetched { body, meta }) => (body, meta.final_url),
+        Ok(FetchOutcome::NotModified { .. }) => {
+            return Err(format!("the page links {feed_url}, which answered 304 to a plain request"));
+        }
+        Err(e) => return Err(format!("the page links {feed_url}, which failed: {e}")),
+    };
+    match parse_on_worker(ctx, source, body, url).await {
+        Ok(found) => Ok(Found {
+            found_at: Some(feed_url),
+            ..found
+        }),
+        Err(Unread::Parse(e)) => Err(format!("the page links {feed_url}, which is {e}")),
+        Err(Unread::Page(_)) => Err(format!("the page links {feed_url}, which is another page")),
+    }
+}
+
+/// Parsing is CPU work: it runs off the async threads, so other downloads go on.
+async fn parse_on_worker(
+    ctx: &PollContext,
+    source: &Source,
+    body: Vec<u8>,
+    url: url::Url,
+) -> Result<Found, Unread> {
+    let categorizer = ctx.categorizer.clone();
+    let source = source.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut feed = match parse_feed(&body, &url) {
+            Ok(feed) => feed,
+            Err(ParseError::Html) => return Err(Unread::Page(discover_feeds(&body, &url))),
+            Err(e) => return Err(Unread::Parse(e)),
+        };
+        let items = identify(std::mem::take(&mut feed.items), source.identity);
+        let (items, dropped) = categorize(&categorizer, &source, items);
+        Ok(Found {
+            feed,
+            items,
+            dropped,
+            found_at: None,
+        })
     })
+    .await
+    .expect("parse task does not panic: parse_feed catches feed-rs panics")
 }

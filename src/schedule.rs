@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc, Weekday};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use tokio::sync::Semaphore;
@@ -24,32 +24,80 @@ pub fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> {
         .parse(expr)
 }
 
-/// When a source should next be fetched: its schedule's next tick, pushed back
-/// after errors by an exponential backoff (15 min doubling, at most a day) with a
-/// little jitter so failing sources do not retry in step.
+/// What a feed and its host said about when to come back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Politeness {
+    /// `Cache-Control: max-age` or `Expires`
+    pub fresh_for: Option<Duration>,
+    /// RSS `<ttl>`, minutes
+    pub ttl_minutes: Option<u32>,
+    /// `Retry-After` on a 429 or 503
+    pub retry_after: Option<Duration>,
+    /// RSS `<skipHours>`, GMT
+    pub skip_hours: Vec<u32>,
+    /// RSS `<skipDays>`
+    pub skip_days: Vec<Weekday>,
+}
+
+const BACKOFF_START: Duration = Duration::from_secs(15 * 60);
+/// The longest any hint or backoff postpones a source: a feed is never left
+/// unread for more than a day, whatever a host says.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// When a source should next be fetched: the first tick of its schedule that
+/// comes after every wait asked for (freshness, `<ttl>`, `Retry-After`), after
+/// the error backoff (15 min doubling up to a day, with per-source jitter so
+/// failing sources do not retry in step), and outside `skipHours`/`skipDays`.
 pub fn next_fetch(
     schedule: &str,
     now: DateTime<Utc>,
     consecutive_errors: u32,
     source_name: &str,
+    hints: &Politeness,
 ) -> DateTime<Utc> {
-    let tick = parse_cron(schedule)
-        .and_then(|c| c.find_next_occurrence(&now, false))
-        .unwrap_or(now + TimeDelta::minutes(15));
-    if consecutive_errors == 0 {
-        return tick;
+    let fallback = now + TimeDelta::minutes(15);
+    let Ok(cron) = parse_cron(schedule) else {
+        return fallback;
+    };
+    let mut wait = [
+        hints.fresh_for,
+        hints.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60)),
+        hints.retry_after,
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or_default();
+    if consecutive_errors > 0 {
+        let base = BACKOFF_START.saturating_mul(1 << (consecutive_errors - 1).min(16));
+        // Up to +10%, fixed per source and error count: repeatable, yet spread out.
+        let jitter = xxh3_64(format!("{source_name}/{consecutive_errors}").as_bytes()) % 1000;
+        wait = wait.max(base.min(MAX_WAIT) + base.min(MAX_WAIT).mul_f64(jitter as f64 / 10_000.0));
     }
-    let base = BACKOFF_START.saturating_mul(1 << (consecutive_errors - 1).min(16));
-    let base = base.min(BACKOFF_MAX);
-    // Up to +10%, fixed per source and error count: repeatable, yet spread out.
-    let jitter = xxh3_64(format!("{source_name}/{consecutive_errors}").as_bytes()) % 1000;
-    let delay = base + base.mul_f64(jitter as f64 / 10_000.0);
-    let backoff = now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::days(1));
-    tick.max(backoff)
+    let wait = TimeDelta::from_std(wait.min(MAX_WAIT + MAX_WAIT / 10)).unwrap_or(TimeDelta::days(1));
+    let tick_from = |t: DateTime<Utc>, inclusive| cron.find_next_occurrence(&t, inclusive).ok();
+    let Some(mut next) = tick_from(now, false).map(|t| t.max(now + wait)) else {
+        return fallback;
+    };
+    next = tick_from(next, true).unwrap_or(next);
+    let all_hours_skipped = (0..24).all(|h| hints.skip_hours.contains(&h));
+    let all_days_skipped = hints.skip_days.len() >= 7;
+    // A week of hours is enough to leave any skipped stretch.
+    for _ in 0..(24 * 8) {
+        let hour_skipped = !all_hours_skipped && hints.skip_hours.contains(&next.hour());
+        let day_skipped = !all_days_skipped && hints.skip_days.contains(&next.weekday());
+        if !hour_skipped && !day_skipped {
+            break;
+        }
+        let next_hour = (next + TimeDelta::hours(1))
+            .with_minute(0)
+            .and_then(|t| t.with_second(0))
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(next + TimeDelta::hours(1));
+        next = tick_from(next_hour, true).unwrap_or(next_hour);
+    }
+    next
 }
-
-const BACKOFF_START: Duration = Duration::from_secs(15 * 60);
-const BACKOFF_MAX: Duration = Duration::from_secs(24 * 3600);
 
 /// Totals of one poll round, as `poll --json` prints them.
 #[derive(Debug, Default, Clone)]
@@ -132,26 +180,67 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    fn next(schedule: &str, now: &str, errors: u32, hints: &Politeness) -> DateTime<Utc> {
+        next_fetch(schedule, at(now), errors, "a", hints)
+    }
+
     #[test]
     fn next_fetch_follows_the_schedule() {
-        let now = at("2026-11-24T10:07:30Z");
-        assert_eq!(
-            next_fetch("0 */15 * * * *", now, 0, "a"),
-            at("2026-11-24T10:15:00Z")
-        );
-        assert_eq!(
-            next_fetch("0 0 * * * *", now, 0, "a"),
-            at("2026-11-24T11:00:00Z")
-        );
+        let none = Politeness::default();
+        assert_eq!(next("0 */15 * * * *", "2026-11-24T10:07:30Z", 0, &none), at("2026-11-24T10:15:00Z"));
+        assert_eq!(next("0 0 * * * *", "2026-11-24T10:07:30Z", 0, &none), at("2026-11-24T11:00:00Z"));
     }
 
     #[test]
     fn errors_back_off_exponentially_up_to_a_day() {
         let now = at("2026-11-24T10:00:00Z");
-        let delay = |n| (next_fetch("* * * * * *", now, n, "a") - now).num_seconds();
+        let delay = |n| (next_fetch("* * * * * *", now, n, "a", &Politeness::default()) - now).num_seconds();
         assert!((900..=990).contains(&delay(1)), "{}", delay(1));
         assert!((1800..=1980).contains(&delay(2)), "{}", delay(2));
         assert!((3600..=3960).contains(&delay(3)), "{}", delay(3));
         assert!((86400..=95040).contains(&delay(30)), "{}", delay(30));
+    }
+
+    #[test]
+    fn hints_postpone_to_the_first_tick_after_them() {
+        let hints = |fresh: u64, ttl: u32, retry: u64| Politeness {
+            fresh_for: (fresh > 0).then(|| Duration::from_secs(fresh)),
+            ttl_minutes: (ttl > 0).then_some(ttl),
+            retry_after: (retry > 0).then(|| Duration::from_secs(retry)),
+            ..Politeness::default()
+        };
+        let s = "0 */15 * * * *";
+        let now = "2026-11-24T10:00:00Z";
+        // max-age shorter than the schedule changes nothing
+        assert_eq!(next(s, now, 0, &hints(300, 0, 0)), at("2026-11-24T10:15:00Z"));
+        // 20 minutes of freshness: the tick after it
+        assert_eq!(next(s, now, 0, &hints(1200, 0, 0)), at("2026-11-24T10:30:00Z"));
+        // <ttl>60</ttl>
+        assert_eq!(next(s, now, 0, &hints(0, 60, 0)), at("2026-11-24T11:00:00Z"));
+        // Retry-After: 3600 on a 429, with the error it counts as
+        assert_eq!(next(s, now, 1, &hints(0, 0, 3600)), at("2026-11-24T11:00:00Z"));
+        // a year of max-age is held to a day (and a bit of jitter room)
+        let far = next(s, now, 0, &hints(365 * 86400, 0, 0));
+        assert!(far <= at("2026-11-25T12:30:00Z"), "{far}");
+    }
+
+    #[test]
+    fn skip_hours_and_days_are_respected() {
+        let skip = Politeness {
+            skip_hours: vec![22, 23, 0, 1, 2, 3, 4, 5],
+            ..Politeness::default()
+        };
+        // 2026-11-24 is a Tuesday
+        assert_eq!(next("0 */15 * * * *", "2026-11-24T21:50:00Z", 0, &skip), at("2026-11-25T06:00:00Z"));
+        let weekend = Politeness {
+            skip_days: vec![Weekday::Sat, Weekday::Sun],
+            ..Politeness::default()
+        };
+        assert_eq!(next("0 0 * * * *", "2026-11-27T23:30:00Z", 0, &weekend), at("2026-11-30T00:00:00Z"));
+        let every_hour = Politeness {
+            skip_hours: (0..24).collect(),
+            ..Politeness::default()
+        };
+        assert_eq!(next("0 0 * * * *", "2026-11-24T10:30:00Z", 0, &every_hour), at("2026-11-24T11:00:00Z"));
     }
 }

@@ -15,6 +15,9 @@ pub struct PollRecord {
     pub source_id: i64,
     pub at: DateTime<Utc>,
     pub next_fetch_at: DateTime<Utc>,
+    /// the address to fetch from now on, when the feed moved (301/308) or was
+    /// found through an HTML page
+    pub moved_to: Option<String>,
     pub result: PollResult,
 }
 
@@ -28,6 +31,9 @@ pub enum PollResult {
         items: Vec<IdentifiedItem>,
         /// keys of items a rule dropped: tombstoned, and removed if stored before
         dropped: Vec<String>,
+        ttl_minutes: Option<u32>,
+        skip_hours: Vec<u32>,
+        skip_days: Vec<chrono::Weekday>,
     },
     NotModified {
         status: u16,
@@ -36,6 +42,8 @@ pub enum PollResult {
     Failed {
         status: Option<u16>,
         error: String,
+        /// stop polling the source (410 Gone, or too many errors in a row)
+        disable: bool,
     },
 }
 
@@ -73,6 +81,9 @@ impl Store {
                 feed_link,
                 items,
                 dropped,
+                ttl_minutes,
+                skip_hours,
+                skip_days,
             } => {
                 for item in items {
                     upsert_item(&tx, self.fold, record.source_id, at, item, &mut counts)?;
@@ -80,10 +91,12 @@ impl Store {
                 for key in dropped {
                     tombstone(&tx, record.source_id, key, at)?;
                 }
+                let days: Vec<String> = skip_days.iter().map(|d| d.to_string()).collect();
                 tx.prepare_cached(
                     "UPDATE sources SET etag = ?2, last_modified = ?3, title = ?4, site_link = ?5,
                      last_fetch_at = ?6, last_success_at = ?6, last_status = ?7, last_error = NULL,
-                     consecutive_errors = 0, next_fetch_at = ?8 WHERE id = ?1",
+                     consecutive_errors = 0, next_fetch_at = ?8, ttl_minutes = ?9,
+                     skip_hours = ?10, skip_days = ?11 WHERE id = ?1",
                 )?
                 .execute(params![
                     record.source_id,
@@ -93,7 +106,10 @@ impl Store {
                     feed_link,
                     at,
                     status,
-                    next
+                    next,
+                    ttl_minutes,
+                    serde_json::to_string(skip_hours)?,
+                    serde_json::to_string(&days)?
                 ])?;
             }
             PollResult::NotModified { status, validators } => {
@@ -111,13 +127,22 @@ impl Store {
                     next
                 ])?;
             }
-            PollResult::Failed { status, error } => {
+            PollResult::Failed {
+                status,
+                error,
+                disable,
+            } => {
                 tx.prepare_cached(
                     "UPDATE sources SET last_fetch_at = ?2, last_status = ?3, last_error = ?4,
-                     consecutive_errors = consecutive_errors + 1, next_fetch_at = ?5 WHERE id = ?1",
+                     consecutive_errors = consecutive_errors + 1, next_fetch_at = ?5,
+                     disabled = disabled OR ?6 WHERE id = ?1",
                 )?
-                .execute(params![record.source_id, at, status, error, next])?;
+                .execute(params![record.source_id, at, status, error, next, disable])?;
             }
+        }
+        if let Some(url) = &record.moved_to {
+            tx.prepare_cached("UPDATE sources SET fetch_url = ?2 WHERE id = ?1")?
+                .execute(params![record.source_id, url])?;
         }
         tx.commit()?;
         Ok(counts)

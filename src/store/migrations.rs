@@ -25,7 +25,11 @@ const MIGRATIONS: &[&str] = &[
         last_error         TEXT,
         consecutive_errors INTEGER NOT NULL DEFAULT 0,
         next_fetch_at      INTEGER,
-        disabled           INTEGER NOT NULL DEFAULT 0
+        disabled           INTEGER NOT NULL DEFAULT 0,
+        -- what the feed last said about when to read it (RSS ttl, skipHours/Days)
+        ttl_minutes        INTEGER,
+        skip_hours         TEXT NOT NULL DEFAULT '[]',
+        skip_days          TEXT NOT NULL DEFAULT '[]'
     );
     CREATE TABLE items (
         id             INTEGER PRIMARY KEY,

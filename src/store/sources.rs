@@ -17,6 +17,10 @@ pub struct SourceState {
     pub consecutive_errors: u32,
     pub next_fetch_at: Option<DateTime<Utc>>,
     pub disabled: bool,
+    /// RSS `<ttl>` from the last document read
+    pub ttl_minutes: Option<u32>,
+    pub skip_hours: Vec<u32>,
+    pub skip_days: Vec<chrono::Weekday>,
 }
 
 /// A source's row as `tributary sources` shows it.
@@ -67,9 +71,10 @@ impl Store {
         sources.iter().map(|s| self.source_state(&s.name)).collect()
     }
 
-    fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
+    pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, fetch_url, etag, last_modified, consecutive_errors, next_fetch_at, disabled
+            "SELECT id, fetch_url, etag, last_modified, consecutive_errors, next_fetch_at, disabled,
+                    ttl_minutes, skip_hours, skip_days
              FROM sources WHERE name = ?1",
         )?;
         Ok(stmt.query_row([name], |r| {
@@ -90,6 +95,13 @@ impl Store {
                 consecutive_errors: r.get(4)?,
                 next_fetch_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
                 disabled: r.get(6)?,
+                ttl_minutes: r.get(7)?,
+                skip_hours: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
+                skip_days: serde_json::from_str::<Vec<String>>(&r.get::<_, String>(9)?)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|d| d.parse().ok())
+                    .collect(),
             })
         })?)
     }
