@@ -113,10 +113,14 @@ pub enum Command {
 }
 
 impl Cli {
-    /// The default log filter when RUST_LOG is unset: one-shot commands stay quiet
-    /// but for warnings, so their output is the summary.
+    /// The default log filter when RUST_LOG is unset: the daemon says what each
+    /// poll did; one-shot commands stay quiet but for warnings, so their output is
+    /// the summary.
     pub fn default_log_filter(&self) -> &'static str {
-        "warn"
+        match self.command {
+            Command::Run => "info,tokio_cron_scheduler=warn",
+            _ => "warn",
+        }
     }
 }
 
@@ -241,6 +245,7 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
         jobs,
         config.poll.concurrency,
         config.poll.per_host,
+        std::time::Duration::ZERO,
         |report| {
             bar.inc(1);
             bar.set_message(report.name.clone());

@@ -121,13 +121,16 @@ impl RoundSummary {
 }
 
 /// Polls every given source once, at most `concurrency` at a time and at most
-/// `per_host` at a time against any one host. `on_done` sees each report as it
-/// arrives (for a progress bar). A database failure stops the round.
+/// `per_host` at a time against any one host. With a `spread`, each source
+/// waits a delay of its own below it first, so requests to a host do not come in
+/// one burst at the tick. `on_done` sees each report as it arrives (for a
+/// progress bar). A database failure stops the round.
 pub async fn poll_round(
     ctx: PollContext,
     jobs: Vec<(Source, SourceState)>,
     concurrency: usize,
     per_host: usize,
+    spread: Duration,
     mut on_done: impl FnMut(&SourceReport),
 ) -> Result<RoundSummary, StoreError> {
     let started = Instant::now();
@@ -144,7 +147,9 @@ pub async fn poll_round(
         });
         let all = all.clone();
         let ctx = ctx.clone();
+        let delay = spread_delay(&source.name, spread);
         tasks.spawn(async move {
+            tokio::time::sleep(delay).await;
             // The host's turn first, so a task waiting on a busy host holds no
             // overall slot that another host could use.
             let _host = match &host_limit {
@@ -170,6 +175,16 @@ pub async fn poll_round(
     }
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(summary)
+}
+
+/// A source's own delay below `spread`: fixed for a given source and spread, and
+/// different from source to source.
+fn spread_delay(name: &str, spread: Duration) -> Duration {
+    let millis = spread.as_millis() as u64;
+    if millis == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(xxh3_64(name.as_bytes()) % millis)
 }
 
 #[cfg(test)]
