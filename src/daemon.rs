@@ -56,7 +56,9 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         let mut rx = server_stopped;
         let _ = rx.wait_for(|stop| *stop).await;
     }));
-    println!("tributary: serving the merged feed at http://{addr}/feed.atom (river page: http://{addr}/)");
+    println!(
+        "tributary: serving the merged feed at http://{addr}/feed.atom (river page: http://{addr}/)"
+    );
     let _ = sd_notify::notify(&[NotifyState::Ready]);
 
     let (writer, writer_thread) = Writer::spawn(store);
@@ -126,7 +128,8 @@ impl Daemon {
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
         let watchdog_every = sd_notify::watchdog_enabled().map(|d| d / 2);
-        let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
+        let mut watchdog =
+            tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
         let mut round: Option<JoinHandle<Result<RoundSummary, StoreError>>> =
             Some(self.start_round(Duration::ZERO).await?);
         let mut again = false;
@@ -180,7 +183,12 @@ impl Daemon {
             self.scheduler.remove(&id).await?;
         }
         let mut schedules = vec![self.config.poll.schedule.clone()];
-        for s in self.config.sources.iter().filter_map(|s| s.schedule.clone()) {
+        for s in self
+            .config
+            .sources
+            .iter()
+            .filter_map(|s| s.schedule.clone())
+        {
             if !schedules.contains(&s) {
                 schedules.push(s);
             }
@@ -227,7 +235,10 @@ impl Daemon {
         }))
     }
 
-    async fn after_round(&mut self, summary: Result<RoundSummary, StoreError>) -> anyhow::Result<()> {
+    async fn after_round(
+        &mut self,
+        summary: Result<RoundSummary, StoreError>,
+    ) -> anyhow::Result<()> {
         let summary = summary?;
         if let Some(m) = &self.ctx.metrics {
             m.round_done();
@@ -249,9 +260,16 @@ impl Daemon {
         let polled = summary.ok + summary.not_modified + summary.failed;
         if polled > 0 {
             tracing::info!(
-                sources = polled, ok = summary.ok, not_modified = summary.not_modified,
-                failed = summary.failed, new_items = summary.counts.new, folded = summary.counts.folded,
-                pruned, indexed, elapsed_ms = summary.elapsed_ms, "poll round done"
+                sources = polled,
+                ok = summary.ok,
+                not_modified = summary.not_modified,
+                failed = summary.failed,
+                new_items = summary.counts.new,
+                folded = summary.counts.folded,
+                pruned,
+                indexed,
+                elapsed_ms = summary.elapsed_ms,
+                "poll round done"
             );
             let status = format!(
                 "last poll {}: {} ok, {} not modified, {} failed; {} new",
@@ -275,7 +293,10 @@ impl Daemon {
                 for p in &problems {
                     tracing::error!("{}:{}:{}: {}", path.display(), p.line, p.column, p.message);
                 }
-                tracing::error!(problems = problems.len(), "new config rejected; keeping the old one");
+                tracing::error!(
+                    problems = problems.len(),
+                    "new config rejected; keeping the old one"
+                );
                 false
             }
             Err(e) => {
@@ -303,7 +324,10 @@ impl Daemon {
         self.ctx.categorizer = Arc::new(Categorizer::new(config.rules.clone()));
         self.ctx.max_errors_before_disable = config.poll.max_errors_before_disable;
         let fold = FoldPolicy::from(&config.dedup);
-        self.ctx.writer.with_store(move |s| s.set_fold_policy(fold)).await?;
+        self.ctx
+            .writer
+            .with_store(move |s| s.set_fold_policy(fold))
+            .await?;
         self.server.set_settings(Settings::from(&config));
         let before = self.config.sources.len();
         self.config = config;

@@ -149,8 +149,12 @@ impl Fetcher {
             let response = request.send().await.map_err(|e| self.classify(e))?;
             let status = response.status().as_u16();
             if response.status().is_redirection() && status != 304 {
-                let location = header_text(response.headers(), header::LOCATION)
-                    .ok_or(FetchError::Status { status, retry_after: None })?;
+                let location = header_text(response.headers(), header::LOCATION).ok_or(
+                    FetchError::Status {
+                        status,
+                        retry_after: None,
+                    },
+                )?;
                 let next = current.join(&location).map_err(|e| {
                     FetchError::Other(format!("redirect to a bad address {location:?}: {e}"))
                 })?;
@@ -186,7 +190,10 @@ impl Fetcher {
                 let retry_after = matches!(status, 429 | 503)
                     .then(|| retry_after(headers))
                     .flatten();
-                return Err(FetchError::Status { status, retry_after });
+                return Err(FetchError::Status {
+                    status,
+                    retry_after,
+                });
             }
             let body = self.read_capped(response).await?;
             let body = inflate_if_gzipped(body, self.max_body)?;
@@ -307,7 +314,10 @@ fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
         if cc.contains("no-store") || cc.contains("no-cache") {
             return None;
         }
-        if let Some(age) = cc.split(',').find_map(|d| d.trim().strip_prefix("max-age=")) {
+        if let Some(age) = cc
+            .split(',')
+            .find_map(|d| d.trim().strip_prefix("max-age="))
+        {
             return age.trim_matches('"').parse().ok().map(Duration::from_secs);
         }
     }
@@ -383,7 +393,8 @@ mod tests {
 
     #[test]
     fn freshness_from_cache_control_and_expires() {
-        let cases: &[(&[(&str, &str)], Option<u64>)] = &[
+        type Headers<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Headers, Option<u64>)] = &[
             (&[("cache-control", "public, max-age=600")], Some(600)),
             (&[("cache-control", "max-age=600, no-cache")], None),
             (&[("cache-control", "no-store")], None),
@@ -407,7 +418,11 @@ mod tests {
             (&[], None),
         ];
         for (pairs, want) in cases {
-            assert_eq!(fresh_for(&headers(pairs)), want.map(Duration::from_secs), "{pairs:?}");
+            assert_eq!(
+                fresh_for(&headers(pairs)),
+                want.map(Duration::from_secs),
+                "{pairs:?}"
+            );
         }
     }
 
@@ -419,7 +434,10 @@ mod tests {
         );
         let later = (chrono::Utc::now() + chrono::TimeDelta::hours(2)).to_rfc2822();
         let d = retry_after(&headers(&[("retry-after", &later)])).unwrap();
-        assert!(d > Duration::from_secs(7100) && d <= Duration::from_secs(7200), "{d:?}");
+        assert!(
+            d > Duration::from_secs(7100) && d <= Duration::from_secs(7200),
+            "{d:?}"
+        );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
     }
 

@@ -2,8 +2,8 @@
 //! go in untouched (feed-rs detects the encoding); links come out absolute.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::LazyLock;
 
 use feed_rs::model::{self as fm, FeedType};
 use regex::Regex;
@@ -188,8 +188,9 @@ fn skip_times(bytes: &[u8]) -> (Vec<u32>, Vec<chrono::Weekday>) {
     static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?is)<skip(hours|days)>(.*?)</skip(?:hours|days)>").expect("valid regex")
     });
-    static VALUE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?is)<(?:hour|day)>\s*([^<]*?)\s*</(?:hour|day)>").expect("valid regex"));
+    static VALUE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?is)<(?:hour|day)>\s*([^<]*?)\s*</(?:hour|day)>").expect("valid regex")
+    });
     let head = &bytes[..bytes.len().min(64 * 1024)];
     let head = String::from_utf8_lossy(head);
     let head = head.split("<item").next().unwrap_or_default();
@@ -212,9 +213,11 @@ fn skip_times(bytes: &[u8]) -> (Vec<u32>, Vec<chrono::Weekday>) {
 /// Feeds an HTML page announces with `<link rel="alternate" type="...">`, in
 /// page order, made absolute against `base`.
 pub fn discover_feeds(html: &[u8], base: &Url) -> Vec<Url> {
-    static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<link\b[^>]*>").expect("valid regex"));
+    static LINK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?is)<link\b[^>]*>").expect("valid regex"));
     static ATTR: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?is)([a-z][a-z0-9:_-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).expect("valid regex")
+        Regex::new(r#"(?is)([a-z][a-z0-9:_-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
+            .expect("valid regex")
     });
     const FEED_TYPES: &[&str] = &[
         "application/rss+xml",
@@ -230,7 +233,11 @@ pub fn discover_feeds(html: &[u8], base: &Url) -> Vec<Url> {
         let mut kind = String::new();
         let mut href = None;
         for a in ATTR.captures_iter(tag.as_str()) {
-            let value = a.get(2).or(a.get(3)).or(a.get(4)).map_or("", |m| m.as_str());
+            let value = a
+                .get(2)
+                .or(a.get(3))
+                .or(a.get(4))
+                .map_or("", |m| m.as_str());
             match a[1].to_ascii_lowercase().as_str() {
                 "rel" => rel = value.to_ascii_lowercase(),
                 "type" => kind = value.trim().to_ascii_lowercase(),
@@ -538,7 +545,13 @@ mod tests {
             <link rel="alternate" hreflang="fr" href="/fr/"></head></html>"#;
         let found = discover_feeds(html, &url());
         let found: Vec<&str> = found.iter().map(Url::as_str).collect();
-        assert_eq!(found, ["https://example.org/feed.xml?a=1&b=2", "https://example.org/blog/atom.xml"]);
+        assert_eq!(
+            found,
+            [
+                "https://example.org/feed.xml?a=1&b=2",
+                "https://example.org/blog/atom.xml"
+            ]
+        );
     }
 
     #[test]

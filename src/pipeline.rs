@@ -101,7 +101,12 @@ pub async fn poll_source(
             hints.fresh_for = meta.fresh_for;
             moved_to = meta.moved_to.clone();
             match read_feed(ctx, source, body, &meta).await {
-                Ok(Found { feed, items, dropped, found_at }) => {
+                Ok(Found {
+                    feed,
+                    items,
+                    dropped,
+                    found_at,
+                }) => {
                     moved_to = found_at.or(moved_to);
                     hints.ttl_minutes = feed.ttl;
                     hints.skip_hours = feed.skip_hours.clone();
@@ -140,13 +145,18 @@ pub async fn poll_source(
         PollResult::Failed { status, error, .. } => {
             let errors = state.consecutive_errors + 1;
             let gone = status == Some(410);
-            let worn_out = ctx.max_errors_before_disable > 0 && errors >= ctx.max_errors_before_disable;
+            let worn_out =
+                ctx.max_errors_before_disable > 0 && errors >= ctx.max_errors_before_disable;
             if gone || worn_out {
                 tracing::warn!(source = %source.name, status, error = %error, "source disabled");
             }
             PollResult::Failed {
                 status,
-                error: if gone { format!("{error} (gone: source disabled)") } else { error },
+                error: if gone {
+                    format!("{error} (gone: source disabled)")
+                } else {
+                    error
+                },
                 disable: gone || worn_out,
             }
         }
@@ -239,7 +249,9 @@ async fn read_feed(
     let (body, url) = match ctx.fetcher.fetch(&feed_url, &Validators::default()).await {
         Ok(FetchOutcome::Fetched { body, meta }) => (body, meta.final_url),
         Ok(FetchOutcome::NotModified { .. }) => {
-            return Err(format!("the page links {feed_url}, which answered 304 to a plain request"));
+            return Err(format!(
+                "the page links {feed_url}, which answered 304 to a plain request"
+            ));
         }
         Err(e) => return Err(format!("the page links {feed_url}, which failed: {e}")),
     };

@@ -61,7 +61,9 @@ pub fn next_fetch(
     };
     let mut wait = [
         hints.fresh_for,
-        hints.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60)),
+        hints
+            .ttl_minutes
+            .map(|m| Duration::from_secs(u64::from(m) * 60)),
         hints.retry_after,
     ]
     .into_iter()
@@ -74,7 +76,8 @@ pub fn next_fetch(
         let jitter = xxh3_64(format!("{source_name}/{consecutive_errors}").as_bytes()) % 1000;
         wait = wait.max(base.min(MAX_WAIT) + base.min(MAX_WAIT).mul_f64(jitter as f64 / 10_000.0));
     }
-    let wait = TimeDelta::from_std(wait.min(MAX_WAIT + MAX_WAIT / 10)).unwrap_or(TimeDelta::days(1));
+    let wait =
+        TimeDelta::from_std(wait.min(MAX_WAIT + MAX_WAIT / 10)).unwrap_or(TimeDelta::days(1));
     let tick_from = |t: DateTime<Utc>, inclusive| cron.find_next_occurrence(&t, inclusive).ok();
     let Some(mut next) = tick_from(now, false).map(|t| t.max(now + wait)) else {
         return fallback;
@@ -202,14 +205,22 @@ mod tests {
     #[test]
     fn next_fetch_follows_the_schedule() {
         let none = Politeness::default();
-        assert_eq!(next("0 */15 * * * *", "2026-11-24T10:07:30Z", 0, &none), at("2026-11-24T10:15:00Z"));
-        assert_eq!(next("0 0 * * * *", "2026-11-24T10:07:30Z", 0, &none), at("2026-11-24T11:00:00Z"));
+        assert_eq!(
+            next("0 */15 * * * *", "2026-11-24T10:07:30Z", 0, &none),
+            at("2026-11-24T10:15:00Z")
+        );
+        assert_eq!(
+            next("0 0 * * * *", "2026-11-24T10:07:30Z", 0, &none),
+            at("2026-11-24T11:00:00Z")
+        );
     }
 
     #[test]
     fn errors_back_off_exponentially_up_to_a_day() {
         let now = at("2026-11-24T10:00:00Z");
-        let delay = |n| (next_fetch("* * * * * *", now, n, "a", &Politeness::default()) - now).num_seconds();
+        let delay = |n| {
+            (next_fetch("* * * * * *", now, n, "a", &Politeness::default()) - now).num_seconds()
+        };
         assert!((900..=990).contains(&delay(1)), "{}", delay(1));
         assert!((1800..=1980).contains(&delay(2)), "{}", delay(2));
         assert!((3600..=3960).contains(&delay(3)), "{}", delay(3));
@@ -227,13 +238,25 @@ mod tests {
         let s = "0 */15 * * * *";
         let now = "2026-11-24T10:00:00Z";
         // max-age shorter than the schedule changes nothing
-        assert_eq!(next(s, now, 0, &hints(300, 0, 0)), at("2026-11-24T10:15:00Z"));
+        assert_eq!(
+            next(s, now, 0, &hints(300, 0, 0)),
+            at("2026-11-24T10:15:00Z")
+        );
         // 20 minutes of freshness: the tick after it
-        assert_eq!(next(s, now, 0, &hints(1200, 0, 0)), at("2026-11-24T10:30:00Z"));
+        assert_eq!(
+            next(s, now, 0, &hints(1200, 0, 0)),
+            at("2026-11-24T10:30:00Z")
+        );
         // <ttl>60</ttl>
-        assert_eq!(next(s, now, 0, &hints(0, 60, 0)), at("2026-11-24T11:00:00Z"));
+        assert_eq!(
+            next(s, now, 0, &hints(0, 60, 0)),
+            at("2026-11-24T11:00:00Z")
+        );
         // Retry-After: 3600 on a 429, with the error it counts as
-        assert_eq!(next(s, now, 1, &hints(0, 0, 3600)), at("2026-11-24T11:00:00Z"));
+        assert_eq!(
+            next(s, now, 1, &hints(0, 0, 3600)),
+            at("2026-11-24T11:00:00Z")
+        );
         // a year of max-age is held to a day (and a bit of jitter room)
         let far = next(s, now, 0, &hints(365 * 86400, 0, 0));
         assert!(far <= at("2026-11-25T12:30:00Z"), "{far}");
@@ -246,16 +269,25 @@ mod tests {
             ..Politeness::default()
         };
         // 2026-11-24 is a Tuesday
-        assert_eq!(next("0 */15 * * * *", "2026-11-24T21:50:00Z", 0, &skip), at("2026-11-25T06:00:00Z"));
+        assert_eq!(
+            next("0 */15 * * * *", "2026-11-24T21:50:00Z", 0, &skip),
+            at("2026-11-25T06:00:00Z")
+        );
         let weekend = Politeness {
             skip_days: vec![Weekday::Sat, Weekday::Sun],
             ..Politeness::default()
         };
-        assert_eq!(next("0 0 * * * *", "2026-11-27T23:30:00Z", 0, &weekend), at("2026-11-30T00:00:00Z"));
+        assert_eq!(
+            next("0 0 * * * *", "2026-11-27T23:30:00Z", 0, &weekend),
+            at("2026-11-30T00:00:00Z")
+        );
         let every_hour = Politeness {
             skip_hours: (0..24).collect(),
             ..Politeness::default()
         };
-        assert_eq!(next("0 0 * * * *", "2026-11-24T10:30:00Z", 0, &every_hour), at("2026-11-24T11:00:00Z"));
+        assert_eq!(
+            next("0 0 * * * *", "2026-11-24T10:30:00Z", 0, &every_hour),
+            at("2026-11-24T11:00:00Z")
+        );
     }
 }

@@ -137,7 +137,14 @@ impl Store {
                      consecutive_errors = consecutive_errors + 1, next_fetch_at = ?5,
                      disabled = disabled OR ?6 WHERE id = ?1",
                 )?
-                .execute(params![record.source_id, at, status, error, next, disable])?;
+                .execute(params![
+                    record.source_id,
+                    at,
+                    status,
+                    error,
+                    next,
+                    disable
+                ])?;
             }
         }
         if let Some(url) = &record.moved_to {

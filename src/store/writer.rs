@@ -42,13 +42,17 @@ impl Writer {
         let job: Job = Box::new(move |store| {
             let _ = reply.send(work(store));
         });
-        self.tx.send(job).await.map_err(|_| StoreError::WriterGone)?;
+        self.tx
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)
     }
 
     /// Stores `record`; returns once it is committed. A record handed over is
     /// committed even if the caller stops waiting.
     pub async fn record(&self, record: PollRecord) -> Result<StoreCounts, StoreError> {
-        self.with_store(move |store| store.record_poll(&record)).await?
+        self.with_store(move |store| store.record_poll(&record))
+            .await?
     }
 }

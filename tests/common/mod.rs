@@ -55,6 +55,10 @@ impl FeedHost {
             .route("/slow", get(slow))
             .route("/status/{code}", get(status))
             .route("/hold/{name}", get(hold))
+            .route("/retry-later", get(retry_later))
+            .route("/moved/{name}", get(moved))
+            .route("/temporary/{name}", get(temporary))
+            .route("/page/{name}", get(page))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -223,6 +227,55 @@ async fn hold(
         "<rss version=\"2.0\"><channel><title>{name}</title><item><guid>{name}</guid><title>t</title></item></channel></rss>"
     );
     body.into_response()
+}
+
+async fn retry_later(State(state): State<Arc<HostState>>, headers: HeaderMap) -> Response {
+    record(&state, "/retry-later".into(), &headers);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "3600")],
+    )
+        .into_response()
+}
+
+async fn moved(
+    State(state): State<Arc<HostState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/moved/{name}"), &headers);
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, format!("/f/{name}"))],
+    )
+        .into_response()
+}
+
+async fn temporary(
+    State(state): State<Arc<HostState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/temporary/{name}"), &headers);
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, format!("/f/{name}"))],
+    )
+        .into_response()
+}
+
+/// A site's home page that announces its feed.
+async fn page(
+    State(state): State<Arc<HostState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, format!("/page/{name}"), &headers);
+    let html = format!(
+        "<!DOCTYPE html><html><head><title>Site</title>\
+         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/f/{name}\"></head><body>Hi</body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html")], html).into_response()
 }
 
 async fn status(
