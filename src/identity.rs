@@ -118,6 +118,11 @@ fn normalize_percent(s: &str) -> String {
                 out.push_str(&hex.to_ascii_uppercase());
             }
             i += 3;
+        } else if bytes[i] == b'%' {
+            // A '%' that starts no escape is a literal one; written escaped, it
+            // cannot join the characters after it into an escape on a second pass.
+            out.push_str("%25");
+            i += 1;
         } else {
             let ch = s[i..].chars().next().expect("in bounds");
             out.push(ch);
@@ -295,6 +300,8 @@ mod tests {
                 "https://example.com/~user/%C3%A9",
             ),
             ("https://example.com/a%2Fb", "https://example.com/a%2Fb"),
+            // a stray '%' is a literal one
+            ("https://example.com/100%", "https://example.com/100%25"),
         ];
         for (input, want) in cases {
             assert_eq!(canonical_url(input).as_deref(), Some(want), "for {input}");
