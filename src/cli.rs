@@ -22,6 +22,7 @@ use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
 use crate::render::json::render_json;
 use crate::render::markdown::{markdown_file_name, render_markdown};
+use crate::render::opml::render_opml;
 use crate::render::rss::render_rss;
 use crate::schedule::poll_round;
 use crate::store::{FoldPolicy, Store, Story, StoryQuery, Writer};
@@ -103,6 +104,42 @@ pub enum Command {
     /// Serve the merged feed over HTTP and keep the sources polled, until stopped
     #[command(after_help = "Example:\n  tributary run --config config/demo.toml")]
     Run,
+    /// Add a feed to the config file, from its address or its site's
+    #[command(
+        after_help = "Example:\n  tributary add https://blog.example.org/ --category rust\n\nA site's page is searched for its feed (<link rel=\"alternate\">, then /feed, /rss.xml, ...).\nA running daemon picks the new source up on SIGHUP (systemctl reload tributary)."
+    )]
+    Add {
+        /// A feed's address, or a site's page
+        url: String,
+        /// The source's name [default: the feed's title]
+        #[arg(long)]
+        name: Option<String>,
+        /// A category for its items (repeatable)
+        #[arg(long = "category", value_name = "C")]
+        categories: Vec<String>,
+    },
+    /// Print the [[source]] tables for the feeds of an OPML file, or add them to the config
+    #[command(
+        name = "import-opml",
+        after_help = "Example:\n  tributary import-opml subscriptions.opml --write\n\nFolders become categories."
+    )]
+    ImportOpml {
+        file: PathBuf,
+        /// Add them to the config file (keeping its comments) instead of printing them
+        #[arg(long)]
+        write: bool,
+    },
+    /// Print the configured sources as OPML 2.0
+    #[command(
+        name = "export-opml",
+        after_help = "Example:\n  tributary export-opml > subscriptions.opml"
+    )]
+    ExportOpml,
+    /// Print a shell completion script
+    #[command(
+        after_help = "Example:\n  tributary completions bash > /etc/bash_completion.d/tributary"
+    )]
+    Completions { shell: clap_complete::Shell },
     /// Show each source's fetch state: last fetch, status, next fetch, items, errors
     #[command(after_help = "Example:\n  tributary sources --config config/demo.toml")]
     Sources {
@@ -141,6 +178,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => export(&config_path, format, category, limit, out),
         Command::Run => crate::daemon::run(&config_path).await,
+        Command::Add {
+            url,
+            name,
+            categories,
+        } => add(&config_path, &url, name, &categories).await,
+        Command::ImportOpml { file, write } => import_opml(&config_path, &file, write),
+        Command::ExportOpml => {
+            let config = match load_config(&config_path) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            std::io::stdout().write_all(&render_opml(&config.server.title, &config.sources))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "tributary", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -188,6 +244,7 @@ fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         &mut out,
         &["name", "url", "categories", "schedule", "identity"],
         &rows,
+        |_, line| line,
     )?;
     writeln!(out, "{} rule(s)", config.rules.len())?;
     Ok(ExitCode::SUCCESS)
@@ -289,6 +346,112 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn add(
+    path: &std::path::Path,
+    url: &str,
+    name: Option<String>,
+    categories: &[String],
+) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let url = match Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+        // "example.org/blog" is what people paste.
+        _ => Url::parse(&format!("https://{url}"))
+            .with_context(|| format!("{url:?} is not an address"))?,
+    };
+    let fetcher = Fetcher::new(&config.poll)?;
+    let found = match crate::discover::find_feed(&fetcher, &url).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: no feed found: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let name = name
+        .or(found.feed.title.clone())
+        .or_else(|| found.url.host_str().map(str::to_string))
+        .unwrap_or_else(|| found.url.to_string());
+    let feed = crate::opml::OpmlFeed {
+        name,
+        url: found.url.to_string(),
+        categories: categories
+            .iter()
+            .map(|c| crate::config::normalize_category(c))
+            .collect(),
+    };
+    let added = add_to_config(path, &[feed])?;
+    match added.first() {
+        Some(f) => println!(
+            "added {:?} ({}, {} items now) to {}; `systemctl reload tributary` or SIGHUP picks it up",
+            f.name,
+            f.url,
+            found.feed.items.len(),
+            path.display()
+        ),
+        None => println!("{} is already a source in {}", found.url, path.display()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_opml(
+    path: &std::path::Path,
+    file: &std::path::Path,
+    write: bool,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let feeds = match crate::opml::parse_opml(&bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if !write {
+        print!("{}", crate::opml::sources_toml(&feeds));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let added = add_to_config(path, &feeds)?;
+    println!(
+        "added {} of {} feed(s) to {} ({} already there)",
+        added.len(),
+        feeds.len(),
+        path.display(),
+        feeds.len() - added.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Appends sources to the config file, keeping its comments and layout, and only
+/// if the result is still a valid config.
+fn add_to_config(
+    path: &std::path::Path,
+    feeds: &[crate::opml::OpmlFeed],
+) -> anyhow::Result<Vec<crate::opml::OpmlFeed>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("cannot edit {}", path.display()))?;
+    let added = crate::opml::append_sources(&mut doc, feeds);
+    if added.is_empty() {
+        return Ok(added);
+    }
+    let new_text = doc.to_string();
+    Config::from_str(&new_text, path)
+        .context("the config would not be valid with these sources")?;
+    // Written beside and renamed over, so a crash never leaves half a config.
+    let tmp = path.with_extension("toml.new");
+    std::fs::write(&tmp, &new_text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(added)
 }
 
 /// Retention, after a poll round: old items beyond each source's newest few go.
@@ -431,12 +594,22 @@ fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode>
             |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
         )
     };
+    let categories = |name: &str| {
+        config
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.categories.join(","))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "-".into())
+    };
     let rows: Vec<Vec<String>> = statuses
         .iter()
         .map(|s| {
             vec![
                 s.name.clone(),
                 s.fetch_url.clone(),
+                categories(&s.name),
                 time(s.last_fetch_at),
                 match (s.disabled, s.last_status) {
                     (true, _) => "disabled".to_string(),
@@ -455,6 +628,7 @@ fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode>
         &[
             "name",
             "url",
+            "categories",
             "last fetch (UTC)",
             "status",
             "next fetch (UTC)",
@@ -463,12 +637,29 @@ fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode>
             "last error",
         ],
         &rows,
+        // Colours only reach a terminal: console turns them off for pipes.
+        |i, line| {
+            let s = &statuses[i];
+            if s.disabled {
+                console::style(line).yellow().to_string()
+            } else if s.consecutive_errors > 0 {
+                console::style(line).red().to_string()
+            } else {
+                line
+            }
+        },
     )?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Left-aligned columns, two spaces apart, the last one unpadded.
-fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+/// Left-aligned columns, two spaces apart, the last one unpadded; `paint` may
+/// colour a row's finished line.
+fn write_table(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+    paint: impl Fn(usize, String) -> String,
+) -> std::io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -487,8 +678,12 @@ fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> s
         s.trim_end().to_string()
     };
     writeln!(out, "{}", line(header.to_vec()))?;
-    for row in rows {
-        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    for (i, row) in rows.iter().enumerate() {
+        writeln!(
+            out,
+            "{}",
+            paint(i, line(row.iter().map(String::as_str).collect()))
+        )?;
     }
     Ok(())
 }

@@ -59,6 +59,8 @@ impl FeedHost {
             .route("/moved/{name}", get(moved))
             .route("/temporary/{name}", get(temporary))
             .route("/page/{name}", get(page))
+            .route("/plain-site", get(plain_site))
+            .route("/rss.xml", get(site_feed))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -276,6 +278,23 @@ async fn page(
          <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/f/{name}\"></head><body>Hi</body></html>"
     );
     ([(header::CONTENT_TYPE, "text/html")], html).into_response()
+}
+
+/// A site's page that links no feed; its feed is at /rss.xml.
+async fn plain_site(State(state): State<Arc<HostState>>, headers: HeaderMap) -> Response {
+    record(&state, "/plain-site".into(), &headers);
+    (
+        [(header::CONTENT_TYPE, "text/html")],
+        "<!DOCTYPE html><html><body>No feed link here</body></html>",
+    )
+        .into_response()
+}
+
+async fn site_feed(State(state): State<Arc<HostState>>, headers: HeaderMap) -> Response {
+    record(&state, "/rss.xml".into(), &headers);
+    rss(&["<guid>s1</guid><title>Site story</title>".to_string()])
+        .replace("<title>Test</title>", "<title>Common Path Blog</title>")
+        .into_response()
 }
 
 async fn status(
