@@ -24,6 +24,10 @@ pub enum ParseError {
     Panicked,
 }
 
+/// Items read from one document at most; feeds list their newest first, and no
+/// real feed comes near this.
+pub const MAX_ITEMS: usize = 10_000;
+
 /// Parses one feed document fetched from `url`.
 pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -46,6 +50,17 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     {
         parsed = parse(&repaired)?;
     }
+    // Invalid bytes in a document that says (or is assumed to be) UTF-8: read it
+    // with them replaced, as Miniflux and browsers do, rather than lose the feed.
+    let lossy;
+    let bytes = match &parsed {
+        Err(e) if e.to_string().contains("decode") && std::str::from_utf8(bytes).is_err() => {
+            lossy = String::from_utf8_lossy(bytes).into_owned().into_bytes();
+            parsed = parse(&lossy)?;
+            &lossy[..]
+        }
+        _ => bytes,
+    };
     match parsed {
         Ok(feed) => {
             let base = root_xml_base(bytes)
@@ -53,6 +68,10 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
                 .unwrap_or_else(|| url.clone());
             let mut feed = convert(feed, url, &base);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
+            if feed.items.len() > MAX_ITEMS {
+                tracing::warn!(url = %url, items = feed.items.len(), kept = MAX_ITEMS, "feed has too many items; the rest are ignored");
+                feed.items.truncate(MAX_ITEMS);
+            }
             Ok(feed)
         }
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
@@ -523,6 +542,17 @@ mod tests {
         assert_eq!(
             parse_feed(&latin, &url()).unwrap().title.as_deref(),
             Some("Euro €")
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_with_replacement_characters() {
+        let mut xml = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>ok</title><item><guid>1</guid><title>bad ".to_vec();
+        xml.extend_from_slice(b"\xff\xfe bytes</title></item></channel></rss>");
+        let feed = parse_feed(&xml, &url()).unwrap();
+        assert_eq!(
+            feed.items[0].title.as_deref(),
+            Some("bad \u{fffd}\u{fffd} bytes")
         );
     }
 

@@ -216,3 +216,66 @@ summary: \"OpenAI and AWS have entered a multi-year, $38 billion partnership ...
         "2025-11-03-aws-and-openai-announce-multi-year-strategic-partnership.md"
     );
 }
+
+mod hygiene {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text made to break XML: any char, with control characters, CDATA ends,
+    /// markup and entities mixed in.
+    fn nasty() -> impl Strategy<Value = String> {
+        let pieces = prop_oneof![
+            any::<char>().prop_map(|c| c.to_string()),
+            Just("]]>".to_string()),
+            Just("<![CDATA[".to_string()),
+            Just("<script>alert(1)</script>".to_string()),
+            Just("&amp;&#0;&#x1;&bogus;&".to_string()),
+            Just("\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f}\u{fffe}\u{ffff}".to_string()),
+            Just("\"'<>".to_string()),
+            "[a-z ]{0,8}".prop_map(|s| s),
+        ];
+        proptest::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
+    }
+
+    fn well_formed(name: &str, xml: &[u8]) -> Result<(), String> {
+        let mut reader = quick_xml::Reader::from_reader(xml);
+        let mut buf = Vec::new();
+        loop {
+            match reader.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(format!("{name}: {e}: {}", String::from_utf8_lossy(xml))),
+            }
+            buf.clear();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_item_text_gives_well_formed_outputs(
+            title in nasty(),
+            summary in nasty(),
+            content in nasty(),
+            author in nasty(),
+            category in nasty(),
+            source_name in nasty(),
+        ) {
+            let mut stories = stories();
+            let s = &mut stories[0];
+            s.item.title = Some(title);
+            s.item.summary = Some(summary);
+            s.item.content = Some(content);
+            s.item.authors = vec![Person { name: Some(author), email: None, uri: None }];
+            s.categories = vec![category];
+            s.sources[0].name = source_name;
+            for (name, body) in [("atom", render_atom(&meta(), &stories)), ("rss", render_rss(&meta(), &stories))] {
+                prop_assert!(well_formed(name, &body).is_ok(), "{}", well_formed(name, &body).unwrap_err());
+                prop_assert!(feed_rs::parser::parse(&body[..]).is_ok(), "{name} does not read back");
+            }
+            let json = render_json(&meta(), &stories);
+            prop_assert!(serde_json::from_slice::<serde_json::Value>(&json).is_ok());
+            prop_assert!(feed_rs::parser::parse(&json[..]).is_ok(), "json does not read back");
+        }
+    }
+}
