@@ -79,12 +79,10 @@ fn setup(base: &str) -> Setup {
 
 /// What a database holds: every item by (source, key, title), and the stories as
 /// sets of their items.
-fn snapshot(
-    setup: &Setup,
-) -> (
-    BTreeSet<(String, String, String)>,
-    BTreeSet<BTreeSet<(String, String)>>,
-) {
+type Items = BTreeSet<(String, String, String)>;
+type Stories = BTreeSet<BTreeSet<(String, String)>>;
+
+fn snapshot(setup: &Setup) -> (Items, Stories) {
     let conn = rusqlite::Connection::open(setup.database()).unwrap();
     let mut items = BTreeSet::new();
     let mut stories: BTreeMap<i64, BTreeSet<(String, String)>> = BTreeMap::new();
