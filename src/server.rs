@@ -211,14 +211,15 @@ impl Format {
 
 /// The query string every feed and the river page take.
 #[derive(Debug, Default, PartialEq)]
-struct Params {
-    limit: Option<u32>,
-    before: Option<StoryCursor>,
-    categories: Vec<String>,
-    q: Option<String>,
+pub struct Params {
+    pub limit: Option<u32>,
+    pub before: Option<StoryCursor>,
+    pub categories: Vec<String>,
+    pub q: Option<String>,
 }
 
-fn parse_params(raw: Option<&str>) -> Result<Params, ServerError> {
+/// Reads a request's query string; a bad value is a `BadRequest` naming it.
+pub fn parse_params(raw: Option<&str>) -> Result<Params, ServerError> {
     let mut p = Params::default();
     for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         match key.as_ref() {

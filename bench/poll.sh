@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Poll benchmark beside a peer: a corpus from ../shared/bench/gen_corpus.py served
+# by nginx on loopback; tributary's first poll (empty database) and second poll
+# (every feed answers 304), then sfeed_update's first poll, ROUNDS times each.
+# Prints medians, the ratio to sfeed, peak memory, database size per 100,000 items,
+# and tributary run's resident memory once idle.
+# Both run 16 fetches at a time (sfeedrc's maxjobs=16; tributary per_host = 16,
+# since every feed of the corpus is on one host).
+# Needs nginx, sfeed and GNU time (Debian: nginx-light sfeed time).
+# Usage: bench/poll.sh [ROUNDS] [FEEDS] [ITEMS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${1:-3}
+feeds=${2:-1000}
+items=${3:-30}
+bench=$here/../shared/bench
+cargo build --release --quiet --manifest-path "$here/Cargo.toml"
+bin=$here/target/release/tributary
+work=$(mktemp -d)
+chmod 755 "$work"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port); app_port=$(free_port)
+cleanup() {
+  [ -f "$work/corpus/nginx.pid" ] && kill "$(cat "$work/corpus/nginx.pid")" 2>/dev/null
+  [ -n "${app:-}" ] && kill "$app" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+python3 "$bench/gen_corpus.py" "$work/corpus" --feeds "$feeds" --items "$items" --port "$port" --seed 1 >/dev/null
+bash "$bench/serve.sh" "$work/corpus" "$port" >/dev/null
+echo "corpus: $feeds feeds x $items items, $(du -sh "$work/corpus/www" | cut -f1); $(nproc) cores; $rounds rounds"
+{
+  printf '[storage]\ndatabase = "%s/t.db"\n' "$work"
+  printf '[poll]\nper_host = 16\n'
+  printf '[server]\nlisten = "127.0.0.1:%s"\n' "$app_port"
+  cat "$work/corpus/tributary.toml"
+} > "$work/t.toml"
+{ printf 'sfeedpath="%s/sfeed"\n' "$work"; cat "$work/corpus/sfeedrc"; } > "$work/sfeedrc"
+
+timed() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>/dev/null; cat "$work/time"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+: > "$work/first"; : > "$work/second"; : > "$work/sfeed_first"
+for r in $(seq "$rounds"); do
+  rm -f "$work"/t.db*
+  read -r s1 m1 < <(timed "$bin" poll --config "$work/t.toml" --json)
+  new=$(tail -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"]["new"])')
+  read -r s2 m2 < <(timed "$bin" poll --config "$work/t.toml" --json)
+  nm=$(tail -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"]["not_modified"])')
+  rm -rf "$work/sfeed"
+  read -r s3 m3 < <(timed sfeed_update "$work/sfeedrc")
+  echo "$s1 $m1" >> "$work/first"; echo "$s2 $m2" >> "$work/second"; echo "$s3 $m3" >> "$work/sfeed_first"
+  echo "round $r: tributary first $s1 s ($new new, ${m1} KB peak), second $s2 s ($nm not modified, ${m2} KB); sfeed_update first $s3 s (${m3} KB)"
+done
+t1=$(cut -d' ' -f1 "$work/first" | median); t2=$(cut -d' ' -f1 "$work/second" | median); sf=$(cut -d' ' -f1 "$work/sfeed_first" | median)
+mem=$(cut -d' ' -f2 "$work/first" | sort -n | tail -1)
+db_kb=$(du -k "$work/t.db" | cut -f1)
+echo "median first poll: tributary $t1 s, sfeed_update $sf s, ratio $(python3 -c "print(f'{$sf / $t1:.1f}x faster')")"
+echo "median second poll (all 304): tributary $t2 s"
+echo "peak memory, first poll: $((mem / 1024)) MB"
+echo "database: $((db_kb / 1024)) MB for $new items, $(python3 -c "print(f'{$db_kb / 1024 * 100000 / $new:.0f}')") MB per 100,000 items"
+
+# Idle daemon: after its first round over every source, resident memory.
+rm -f "$work"/t.db*
+"$bin" poll --config "$work/t.toml" >/dev/null
+"$bin" run --config "$work/t.toml" >/dev/null 2>&1 &
+app=$!
+for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$app_port/healthz" && break; sleep 0.05; done
+sleep 8
+echo "tributary run, idle with $feeds sources: $(awk '/VmRSS/ { printf "%d MB", $2 / 1024 }' /proc/$app/status) resident"
