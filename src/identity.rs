@@ -184,18 +184,17 @@ pub fn identify(items: Vec<Item>, mode: IdentityMode) -> Vec<IdentifiedItem> {
     let mut out = Vec::with_capacity(items.len());
     for ((item, canonical_link), story_link) in items.into_iter().zip(canonical).zip(story_links) {
         let guid = item.guid.as_deref().filter(|g| !g.trim().is_empty());
-        let candidates = [
-            (Level::Guid, guid.map(|g| format!("g:{}", g.trim()))),
-            (
-                Level::Link,
-                canonical_link.as_ref().map(|l| format!("l:{l}")),
-            ),
-            (Level::Content, Some(format!("h:{}", content_hash(&item)))),
-        ];
-        let key = candidates
+        // Each step is computed only when the ones above it gave no key; the
+        // content hash reads the whole item.
+        let key_at = |level: Level| match level {
+            Level::Guid => guid.map(|g| format!("g:{}", g.trim())),
+            Level::Link => canonical_link.as_ref().map(|l| format!("l:{l}")),
+            Level::Content => Some(format!("h:{}", content_hash(&item))),
+        };
+        let key = [Level::Guid, Level::Link, Level::Content]
             .into_iter()
-            .filter(|(level, _)| *level >= start)
-            .filter_map(|(_, key)| key)
+            .filter(|level| *level >= start)
+            .filter_map(key_at)
             .find(|key| !seen.contains(key));
         let Some(key) = key else {
             continue; // the same item twice in one document

@@ -211,6 +211,10 @@ fn skip_times(bytes: &[u8]) -> (Vec<u32>, Vec<chrono::Weekday>) {
         Regex::new(r"(?is)<(?:hour|day)>\s*([^<]*?)\s*</(?:hour|day)>").expect("valid regex")
     });
     let head = &bytes[..bytes.len().min(64 * 1024)];
+    // Most feeds have neither; the regexes run only on those that may.
+    if !head.windows(5).any(|w| w.eq_ignore_ascii_case(b"<skip")) {
+        return (Vec::new(), Vec::new());
+    }
     let head = String::from_utf8_lossy(head);
     let head = head.split("<item").next().unwrap_or_default();
     let (mut hours, mut days) = (Vec::new(), Vec::new());

@@ -85,8 +85,15 @@ impl Store {
                 skip_hours,
                 skip_days,
             } => {
+                // Most sources have no tombstones: then no item needs looking up.
+                let tombstones = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1)",
+                    )?
+                    .query_row([record.source_id], |r| r.get::<_, bool>(0))?;
                 for item in items {
-                    upsert_item(&tx, self.fold, record.source_id, at, item, &mut counts)?;
+                    let source = record.source_id;
+                    upsert_item(&tx, self.fold, source, at, item, tombstones, &mut counts)?;
                 }
                 for key in dropped {
                     tombstone(&tx, record.source_id, key, at)?;
@@ -180,6 +187,7 @@ fn upsert_item(
     source_id: i64,
     now: i64,
     identified: &IdentifiedItem,
+    tombstones: bool,
     counts: &mut StoreCounts,
 ) -> Result<(), StoreError> {
     let item = &identified.item;
@@ -234,9 +242,10 @@ fn upsert_item(
             counts.updated += 1;
         }
         None => {
-            let tombstoned = tx
-                .prepare_cached("SELECT 1 FROM tombstones WHERE source_id = ?1 AND key = ?2")?
-                .exists(params![source_id, identified.key])?;
+            let tombstoned = tombstones
+                && tx
+                    .prepare_cached("SELECT 1 FROM tombstones WHERE source_id = ?1 AND key = ?2")?
+                    .exists(params![source_id, identified.key])?;
             if tombstoned {
                 return Ok(());
             }
