@@ -14,7 +14,13 @@ cd "$here/fuzz"
 mkdir -p corpus/parse_identify
 # Seed the feed target with the bundled demo feeds.
 cp -n "$here"/config/demo/* corpus/parse_identify/ 2>/dev/null || true
+failed=()
 for t in "${targets[@]}"; do
   echo "== $t ($secs s)"
-  cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=262144
+  cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=262144 || failed+=("$t")
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: findings in ${failed[*]} (inputs under fuzz/artifacts)"
+  exit 1
+fi
+echo "fuzz: no findings in ${targets[*]}"

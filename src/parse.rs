@@ -43,6 +43,7 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     let parse = |bytes: &[u8]| {
         catch_unwind(AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| ParseError::Panicked)
     };
+    let bytes = &late_declarations_disarmed(bytes);
     let bytes = &utf8_despite_prolog(bytes);
     let mut parsed = parse(bytes)?;
     if parsed.is_err()
@@ -77,6 +78,38 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
         Err(e) => Err(ParseError::Invalid(e.to_string())),
     }
+}
+
+/// An XML declaration is only allowed at the very start; one further in (seen in
+/// feeds pasted together) makes the XML reader try to switch encodings mid-stream
+/// and panic. Such late declarations are turned into harmless processing
+/// instructions (`<?xml` -> `<?_ml`) first.
+fn late_declarations_disarmed(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF))
+        .unwrap_or(0);
+    let is_declaration = |at: usize| {
+        bytes.len() > at + 5
+            && bytes[at..at + 2] == *b"<?"
+            && bytes[at + 2..at + 5].eq_ignore_ascii_case(b"xml")
+            && (bytes[at + 5].is_ascii_whitespace() || bytes[at + 5] == b'?')
+    };
+    let late: Vec<usize> = bytes
+        .windows(2)
+        .enumerate()
+        .skip(start + 1)
+        .filter(|(i, w)| *w == b"<?" && is_declaration(*i))
+        .map(|(i, _)| i)
+        .collect();
+    if late.is_empty() {
+        return Cow::Borrowed(bytes);
+    }
+    let mut fixed = bytes.to_vec();
+    for at in late {
+        fixed[at + 2] = b'_';
+    }
+    Cow::Owned(fixed)
 }
 
 /// A prolog that declares a single-byte encoding over bytes that are valid UTF-8
@@ -547,6 +580,17 @@ mod tests {
             parse_feed(&latin, &url()).unwrap().title.as_deref(),
             Some("Euro €")
         );
+    }
+
+    // Found by fuzzing (parse_identify): a second XML declaration inside an item
+    // made quick-xml panic ("set_encoding() called after prefix buffer was drained").
+    #[test]
+    fn a_late_xml_declaration_is_read_past() {
+        let xml = br#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>t</title><item><title>a</title>
+<?xml version="1.0" encoding="ISO-8859-1"?><guid>1</guid></item></channel></rss>"#;
+        let feed = parse_feed(xml, &url()).unwrap();
+        assert_eq!(feed.items[0].guid.as_deref(), Some("1"));
     }
 
     #[test]
