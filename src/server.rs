@@ -1,7 +1,8 @@
 //! HTTP: the merged feed, one per category and per source, the river page, OPML,
-//! health and metrics. Rendered bodies are cached until the database changes, so
-//! a repeated request costs no SQL beyond one `PRAGMA data_version` and no
-//! rendering. What a client sends wrong gets a 400 with a one-line reason.
+//! health and metrics. Rendered bodies are cached until the database changes
+//! (`PRAGMA data_version`, asked at most every 200 ms), so a repeated request
+//! costs no SQL and no rendering. What a client sends wrong gets a 400 with a
+//! one-line reason.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -36,6 +37,9 @@ pub const MAX_LIMIT: u32 = 1000;
 const MAX_QUERY_CHARS: usize = 500;
 /// Cached bodies kept at most; past this the cache starts over.
 const MAX_CACHED: usize = 512;
+/// How stale a cached body may be before the database is asked whether it
+/// changed: a burst of requests costs one check.
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// What the server needs from the config; replaced whole on reload.
 #[derive(Debug, Clone)]
@@ -68,6 +72,9 @@ pub struct AppState {
 struct Cache {
     /// `PRAGMA data_version` the entries were rendered at
     version: i64,
+    /// when that version was last read; within `RECHECK_AFTER` of it a hit is
+    /// served without asking the database
+    checked_at: Option<std::time::Instant>,
     /// when a change of the database was first seen; Last-Modified of every entry
     changed_at: Option<DateTime<Utc>>,
     entries: HashMap<String, Arc<Rendered>>,
@@ -549,6 +556,16 @@ async fn cached(
     + 'static,
 ) -> Result<Response, ServerError> {
     let render: Box<RenderFn> = Box::new(render);
+    {
+        let cache = state.cache.lock().expect("cache lock");
+        if cache
+            .checked_at
+            .is_some_and(|t| t.elapsed() < RECHECK_AFTER)
+            && let Some(hit) = cache.entries.get(&key)
+        {
+            return Ok(respond(hit, &headers));
+        }
+    }
     let rendered = tokio::task::spawn_blocking(move || -> Result<Arc<Rendered>, ServerError> {
         let mut store = state
             .reader
@@ -557,6 +574,7 @@ async fn cached(
         let version = store.data_version()?;
         let changed_at = {
             let mut cache = state.cache.lock().expect("cache lock");
+            cache.checked_at = Some(std::time::Instant::now());
             if cache.version != version || cache.changed_at.is_none() {
                 cache.version = version;
                 cache.changed_at = Some(Utc::now());

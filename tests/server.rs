@@ -353,6 +353,8 @@ async fn a_new_poll_shows_up_without_a_restart() {
         ]),
     );
     r.setup.poll(&[]).await;
+    // Cached pages are rechecked against the database at most every 200 ms.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let after = r.json("/feed.json?limit=1000").await["items"]
         .as_array()
         .unwrap()
