@@ -56,6 +56,22 @@ fn is_tracking_param(name: &str) -> bool {
 /// parameters removed, the rest sorted, percent-encoding normalized. Links that are
 /// not http(s) URLs come back trimmed but otherwise as given; `None` for empty ones.
 pub fn canonical_url(link: &str) -> Option<String> {
+    // Canonical means stable: canonicalizing the result again changes nothing.
+    // The rules reach a fixed point at once for real links; odd ones (numeric or
+    // dotted hosts, found by fuzzing) may take another pass, and links that never
+    // settle are kept as written.
+    let mut current = canonical_once(link)?;
+    for _ in 0..3 {
+        let next = canonical_once(&current)?;
+        if next == current {
+            return Some(current);
+        }
+        current = next;
+    }
+    Some(link.trim().to_string())
+}
+
+fn canonical_once(link: &str) -> Option<String> {
     let link = link.trim();
     if link.is_empty() {
         return None;
@@ -71,6 +87,10 @@ pub fn canonical_url(link: &str) -> Option<String> {
     }
     let host = url.host_str().unwrap_or_default().trim_end_matches('.');
     let host = host.strip_prefix("www.").unwrap_or(host);
+    if host.is_empty() {
+        // No host left to name a page by (found by fuzzing: "http:%2E/...").
+        return Some(link.to_string());
+    }
     let mut out = String::with_capacity(link.len());
     out.push_str("https://");
     out.push_str(host);
@@ -318,6 +338,21 @@ mod tests {
             Some("tag:example.com,2024:1")
         );
         assert_eq!(canonical_url("not a url").as_deref(), Some("not a url"));
+    }
+
+    #[test]
+    fn odd_hosts_still_canonicalize_stably() {
+        for odd in ["Http:0X.%2E/:s:", "http://www.0x./a", "http://0x.www./"] {
+            let once = canonical_url(odd).unwrap();
+            assert_eq!(canonical_url(&once).unwrap(), once, "{odd}");
+        }
+    }
+
+    #[test]
+    fn a_link_without_a_usable_host_is_kept_as_written() {
+        let odd = "Http:%2E/\naa:/~ar";
+        let once = canonical_url(odd).unwrap();
+        assert_eq!(canonical_url(&once).unwrap(), once);
     }
 
     #[test]
