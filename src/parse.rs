@@ -95,12 +95,8 @@ fn late_declarations_disarmed(bytes: &[u8]) -> Cow<'_, [u8]> {
             && bytes[at + 2..at + 5].eq_ignore_ascii_case(b"xml")
             && (bytes[at + 5].is_ascii_whitespace() || bytes[at + 5] == b'?')
     };
-    let late: Vec<usize> = bytes
-        .windows(2)
-        .enumerate()
-        .skip(start + 1)
-        .filter(|(i, w)| *w == b"<?" && is_declaration(*i))
-        .map(|(i, _)| i)
+    let late: Vec<usize> = memchr::memmem::find_iter(bytes, b"<?")
+        .filter(|i| *i > start && is_declaration(*i))
         .collect();
     if late.is_empty() {
         return Cow::Borrowed(bytes);
@@ -245,7 +241,7 @@ fn skip_times(bytes: &[u8]) -> (Vec<u32>, Vec<chrono::Weekday>) {
     });
     let head = &bytes[..bytes.len().min(64 * 1024)];
     // Most feeds have neither; the regexes run only on those that may.
-    if !head.windows(5).any(|w| w.eq_ignore_ascii_case(b"<skip")) {
+    if memchr::memmem::find(head, b"<skip").is_none() {
         return (Vec::new(), Vec::new());
     }
     let head = String::from_utf8_lossy(head);

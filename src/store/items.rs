@@ -2,7 +2,7 @@
 //! state recorded, all in one transaction.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::{Store, StoreError, search, to_millis};
@@ -69,7 +69,62 @@ impl StoreCounts {
 impl Store {
     /// Stores one poll result atomically: either all of it is kept or none.
     pub fn record_poll(&mut self, record: &PollRecord) -> Result<StoreCounts, StoreError> {
-        let tx = self.conn.transaction()?;
+        self.record_polls(&[record])
+            .pop()
+            .expect("one result per record")
+    }
+
+    /// Stores several poll results in one commit (a group commit: each commit
+    /// rewrites the index pages it touches, so fewer commits write far less).
+    /// Each record is still all-or-nothing on its own, through a savepoint; the
+    /// results say which were kept.
+    pub fn record_polls(
+        &mut self,
+        records: &[&PollRecord],
+    ) -> Vec<Result<StoreCounts, StoreError>> {
+        let fold = self.fold;
+        let mut tx = match self.conn.transaction() {
+            Ok(tx) => tx,
+            Err(e) => {
+                return records
+                    .iter()
+                    .map(|_| Err(StoreError::Sql(clone_error(&e))))
+                    .collect();
+            }
+        };
+        let mut results = Vec::with_capacity(records.len());
+        for record in records {
+            let result = tx.savepoint().map_err(StoreError::from).and_then(|sp| {
+                let counts = write_record(&sp, fold, record)?;
+                sp.commit()?;
+                Ok(counts)
+            });
+            results.push(result);
+        }
+        if let Err(e) = tx.commit() {
+            return records
+                .iter()
+                .map(|_| Err(StoreError::Sql(clone_error(&e))))
+                .collect();
+        }
+        results
+    }
+}
+
+fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e.sqlite_error() {
+        Some(code) => rusqlite::Error::SqliteFailure(*code, Some(e.to_string())),
+        None => rusqlite::Error::InvalidQuery,
+    }
+}
+
+/// Writes one record's changes in `tx`.
+fn write_record(
+    tx: &Connection,
+    fold: FoldPolicy,
+    record: &PollRecord,
+) -> Result<StoreCounts, StoreError> {
+    {
         let at = to_millis(record.at);
         let next = to_millis(record.next_fetch_at);
         let mut counts = StoreCounts::default();
@@ -93,10 +148,10 @@ impl Store {
                     .query_row([record.source_id], |r| r.get::<_, bool>(0))?;
                 for item in items {
                     let source = record.source_id;
-                    upsert_item(&tx, self.fold, source, at, item, tombstones, &mut counts)?;
+                    upsert_item(tx, fold, source, at, item, tombstones, &mut counts)?;
                 }
                 for key in dropped {
-                    tombstone(&tx, record.source_id, key, at)?;
+                    tombstone(tx, record.source_id, key, at)?;
                 }
                 let days: Vec<String> = skip_days.iter().map(|d| d.to_string()).collect();
                 tx.prepare_cached(
@@ -158,7 +213,6 @@ impl Store {
             tx.prepare_cached("UPDATE sources SET fetch_url = ?2 WHERE id = ?1")?
                 .execute(params![record.source_id, url])?;
         }
-        tx.commit()?;
         Ok(counts)
     }
 }
@@ -182,7 +236,7 @@ impl From<&crate::config::Dedup> for FoldPolicy {
 }
 
 fn upsert_item(
-    tx: &Transaction,
+    tx: &Connection,
     fold: FoldPolicy,
     source_id: i64,
     now: i64,
@@ -289,7 +343,7 @@ fn upsert_item(
 /// with `title_match`, the same title within the window), else a new one. Also
 /// says whether that story already came from another source (the item is folded).
 fn find_or_create_story(
-    tx: &Transaction,
+    tx: &Connection,
     fold: FoldPolicy,
     source_id: i64,
     identified: &IdentifiedItem,
@@ -355,7 +409,7 @@ fn title_key(title: &str) -> Option<String> {
 }
 
 fn set_categories(
-    tx: &Transaction,
+    tx: &Connection,
     item_id: i64,
     categories: &[String],
     replace: bool,
@@ -376,7 +430,7 @@ fn set_categories(
 }
 
 /// Marks an item as never to be stored again, and removes it if it was.
-fn tombstone(tx: &Transaction, source_id: i64, key: &str, now: i64) -> Result<(), StoreError> {
+fn tombstone(tx: &Connection, source_id: i64, key: &str, now: i64) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)")?
         .execute(params![source_id, key, now])?;
     let removed: Option<(i64, i64)> = tx
@@ -394,7 +448,7 @@ fn tombstone(tx: &Transaction, source_id: i64, key: &str, now: i64) -> Result<()
 
 /// After items left `stories`: drops the stories left empty, and re-dates the
 /// others by their (possibly new) first copy.
-pub(super) fn tidy_stories(tx: &Transaction, stories: &[i64]) -> Result<(), StoreError> {
+pub(super) fn tidy_stories(tx: &Connection, stories: &[i64]) -> Result<(), StoreError> {
     let mut first =
         tx.prepare_cached("SELECT sort_at FROM items WHERE story_id = ?1 ORDER BY id LIMIT 1")?;
     let mut delete = tx.prepare_cached("DELETE FROM stories WHERE id = ?1")?;

@@ -64,7 +64,7 @@ const MIGRATIONS: &[&str] = &[
         sort_at      INTEGER NOT NULL
     );
     CREATE INDEX stories_by_time ON stories (sort_at DESC, id DESC);
-    CREATE INDEX stories_by_title ON stories (title_key, sort_at);
+    CREATE INDEX stories_by_title ON stories (title_key, sort_at) WHERE title_key IS NOT NULL;
     CREATE TABLE item_categories (
         slug    TEXT NOT NULL,
         item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,

@@ -1,6 +1,6 @@
 //! The full-text index: filled in batches after polls, queried by `q=`.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::sanitize::text_for_index;
@@ -55,7 +55,7 @@ impl Store {
 }
 
 /// An indexed item changed: it is indexed again on the next pass.
-pub(super) fn mark_stale(tx: &Transaction, item_id: i64) -> Result<(), StoreError> {
+pub(super) fn mark_stale(tx: &Connection, item_id: i64) -> Result<(), StoreError> {
     let upto: Option<i64> = tx
         .prepare_cached("SELECT indexed_upto FROM fts_state")?
         .query_row([], |r| r.get(0))
@@ -68,7 +68,7 @@ pub(super) fn mark_stale(tx: &Transaction, item_id: i64) -> Result<(), StoreErro
 }
 
 /// An item left the store: it leaves the index too.
-pub(super) fn forget(tx: &Transaction, item_id: i64) -> Result<(), StoreError> {
+pub(super) fn forget(tx: &Connection, item_id: i64) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
         .execute([item_id])?;
     tx.prepare_cached("DELETE FROM fts_stale WHERE item_id = ?1")?

@@ -1,6 +1,7 @@
 //! The single database writer: a thread that owns the connection and runs the
 //! work sent to it in order, so async tasks never block on SQLite and writes
-//! never contend with each other.
+//! never contend with each other. Poll results that queue up while it works are
+//! stored in one commit.
 
 use std::thread::JoinHandle;
 
@@ -8,7 +9,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{PollRecord, Store, StoreCounts, StoreError};
 
-type Job = Box<dyn FnOnce(&mut Store) + Send>;
+/// Poll results stored in one commit at most.
+const MAX_GROUP: usize = 64;
+
+type Reply = oneshot::Sender<Result<StoreCounts, StoreError>>;
+
+enum Job {
+    Record(Box<PollRecord>, Reply),
+    Run(Box<dyn FnOnce(&mut Store) + Send>),
+}
 
 /// A handle to the writer thread; cheap to clone. The thread ends, handing its
 /// [`Store`] back, when every handle is dropped and the queued work is done.
@@ -20,12 +29,37 @@ pub struct Writer {
 impl Writer {
     pub fn spawn(mut store: Store) -> (Writer, JoinHandle<Store>) {
         // A small queue: parsed feeds waiting here hold memory.
-        let (tx, mut rx) = mpsc::channel::<Job>(16);
+        let (tx, mut rx) = mpsc::channel::<Job>(32);
         let handle = std::thread::Builder::new()
             .name("tributary-writer".into())
             .spawn(move || {
-                while let Some(job) = rx.blocking_recv() {
-                    job(&mut store);
+                let mut next = rx.blocking_recv();
+                while let Some(job) = next.take() {
+                    match job {
+                        Job::Run(work) => work(&mut store),
+                        Job::Record(record, reply) => {
+                            let mut group = vec![(record, reply)];
+                            while group.len() < MAX_GROUP {
+                                match rx.try_recv() {
+                                    Ok(Job::Record(r, reply)) => group.push((r, reply)),
+                                    Ok(other) => {
+                                        next = Some(other);
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            let records: Vec<&PollRecord> =
+                                group.iter().map(|(r, _)| &**r).collect();
+                            let results = store.record_polls(&records);
+                            for ((_, reply), result) in group.into_iter().zip(results) {
+                                let _ = reply.send(result);
+                            }
+                        }
+                    }
+                    if next.is_none() {
+                        next = rx.blocking_recv();
+                    }
                 }
                 store
             })
@@ -39,9 +73,9 @@ impl Writer {
         work: impl FnOnce(&mut Store) -> R + Send + 'static,
     ) -> Result<R, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |store| {
+        let job = Job::Run(Box::new(move |store| {
             let _ = reply.send(work(store));
-        });
+        }));
         self.tx
             .send(job)
             .await
@@ -52,7 +86,11 @@ impl Writer {
     /// Stores `record`; returns once it is committed. A record handed over is
     /// committed even if the caller stops waiting.
     pub async fn record(&self, record: PollRecord) -> Result<StoreCounts, StoreError> {
-        self.with_store(move |store| store.record_poll(&record))
-            .await?
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job::Record(Box::new(record), reply))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
