@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -12,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use url::Url;
 
-use crate::categorize::{Categorizer, slug};
+use crate::categorize::slug;
 use crate::config::{Config, ConfigError};
 use crate::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::inspect::inspect_json;
@@ -279,14 +278,7 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
         })
         .collect();
     let (writer, writer_thread) = Writer::spawn(store);
-    let ctx = PollContext {
-        fetcher: Fetcher::new(&config.poll)?,
-        writer,
-        default_schedule: config.poll.schedule.clone(),
-        categorizer: Arc::new(Categorizer::new(config.rules.clone())),
-        max_errors_before_disable: config.poll.max_errors_before_disable,
-        metrics: None,
-    };
+    let ctx = PollContext::new(&config, writer, None)?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(jobs.len() as u64);
         bar.set_style(
@@ -456,12 +448,11 @@ fn add_to_config(
 
 /// Retention, after a poll round: old items beyond each source's newest few go.
 fn prune(store: &mut Store, config: &Config) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let cutoff = chrono::TimeDelta::from_std(config.storage.retention)
-        .ok()
-        .and_then(|keep| now.checked_sub_signed(keep))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let pruned = store.prune(cutoff, config.storage.keep_per_source, now)?;
+    let pruned = store.prune_past_retention(
+        config.storage.retention,
+        config.storage.keep_per_source,
+        Utc::now(),
+    )?;
     if pruned > 0 {
         tracing::info!(pruned, "pruned items past retention");
     }

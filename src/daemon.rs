@@ -19,10 +19,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::categorize::Categorizer;
 use crate::cli::load_config;
 use crate::config::{Config, ConfigError};
-use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
 use crate::model::Source;
 use crate::pipeline::PollContext;
@@ -97,14 +95,7 @@ impl Daemon {
         metrics: Arc<Metrics>,
         server: Arc<AppState>,
     ) -> anyhow::Result<Daemon> {
-        let ctx = PollContext {
-            fetcher: Fetcher::new(&config.poll)?,
-            writer,
-            default_schedule: config.poll.schedule.clone(),
-            categorizer: Arc::new(Categorizer::new(config.rules.clone())),
-            max_errors_before_disable: config.poll.max_errors_before_disable,
-            metrics: Some(metrics),
-        };
+        let ctx = PollContext::new(&config, writer, Some(metrics))?;
         let scheduler = JobScheduler::new().await?;
         // A tick that comes while one waits is the same tick.
         let (ticks_tx, ticks) = mpsc::channel(1);
@@ -249,12 +240,8 @@ impl Daemon {
             .ctx
             .writer
             .with_store(move |store| -> Result<(u64, u64), StoreError> {
-                let now = Utc::now();
-                let cutoff = chrono::TimeDelta::from_std(retention)
-                    .ok()
-                    .and_then(|keep| now.checked_sub_signed(keep))
-                    .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-                Ok((store.prune(cutoff, keep, now)?, store.index_pending()?))
+                let pruned = store.prune_past_retention(retention, keep, Utc::now())?;
+                Ok((pruned, store.index_pending()?))
             })
             .await??;
         let polled = summary.ok + summary.not_modified + summary.failed;
@@ -319,10 +306,7 @@ impl Daemon {
         if config.server.listen != self.config.server.listen {
             tracing::warn!("server.listen changed; it takes effect on restart");
         }
-        self.ctx.fetcher = Fetcher::new(&config.poll)?;
-        self.ctx.default_schedule = config.poll.schedule.clone();
-        self.ctx.categorizer = Arc::new(Categorizer::new(config.rules.clone()));
-        self.ctx.max_errors_before_disable = config.poll.max_errors_before_disable;
+        self.ctx = PollContext::new(&config, self.ctx.writer.clone(), self.ctx.metrics.clone())?;
         let fold = FoldPolicy::from(&config.dedup);
         self.ctx
             .writer

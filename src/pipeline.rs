@@ -30,6 +30,24 @@ pub struct PollContext {
     pub metrics: Option<Arc<Metrics>>,
 }
 
+impl PollContext {
+    /// Everything a poll needs, from the config.
+    pub fn new(
+        config: &crate::config::Config,
+        writer: Writer,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Result<PollContext, FetchError> {
+        Ok(PollContext {
+            fetcher: Fetcher::new(&config.poll)?,
+            writer,
+            default_schedule: config.poll.schedule.clone(),
+            categorizer: Arc::new(Categorizer::new(config.rules.clone())),
+            max_errors_before_disable: config.poll.max_errors_before_disable,
+            metrics,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Fetched,

@@ -466,6 +466,21 @@ pub(super) fn tidy_stories(tx: &Connection, stories: &[i64]) -> Result<(), Store
 }
 
 impl Store {
+    /// Retention: prunes items dated more than `retention` before `now`, beyond
+    /// each source's newest `keep_per_source`.
+    pub fn prune_past_retention(
+        &mut self,
+        retention: std::time::Duration,
+        keep_per_source: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let cutoff = chrono::TimeDelta::from_std(retention)
+            .ok()
+            .and_then(|r| now.checked_sub_signed(r))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        self.prune(cutoff, keep_per_source, now)
+    }
+
     /// Prunes, in every source, the items dated before `cutoff` that are not among
     /// its newest `keep_per_source`; they are tombstoned so they never come back.
     /// Returns how many were pruned.
