@@ -5,25 +5,11 @@
 # medians and their ratio. Needs nginx and wrk (Debian: nginx-light wrk).
 # Usage: bench/http.sh [ROUNDS] [SECONDS_PER_RUN]
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
 secs=${2:-10}
-bench=$here/../shared/bench
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-bin=$here/target/release/tributary
-work=$(mktemp -d)
-chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"
 feeds_port=$(free_port); static_port=$(free_port); app_port=$(free_port)
-cleanup() {
-  for pid in "$work"/corpus/nginx.pid "$work"/static/nginx.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done
-  [ -n "${app:-}" ] && kill "$app" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-python3 "$bench/gen_corpus.py" "$work/corpus" --feeds 50 --items 10 --port "$feeds_port" --seed 3 >/dev/null
-bash "$bench/serve.sh" "$work/corpus" "$feeds_port" >/dev/null
+serve_corpus 50 10 "$feeds_port" 3
 {
   printf '[storage]\ndatabase = "%s/t.db"\n[server]\nlisten = "127.0.0.1:%s"\nbase_url = "http://127.0.0.1:%s/"\n' "$work" "$app_port" "$app_port"
   cat "$work/corpus/tributary.toml"
@@ -31,7 +17,7 @@ bash "$bench/serve.sh" "$work/corpus" "$feeds_port" >/dev/null
 "$bin" poll --config "$work/t.toml" >/dev/null
 "$bin" run --config "$work/t.toml" >/dev/null 2>&1 &
 app=$!
-for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$app_port/healthz" && break; sleep 0.1; done
+wait_healthy "$app_port"
 
 mkdir -p "$work/static/www"
 curl -sf "http://127.0.0.1:$app_port/feed.atom" > "$work/static/www/feed.atom"
@@ -40,7 +26,6 @@ bash "$bench/serve.sh" "$work/static" "$static_port" >/dev/null
 echo "feed.atom: $entries entries, $(wc -c < "$work/static/www/feed.atom") bytes; wrk -t2 -c32 -d${secs}s, $rounds rounds"
 
 rate() { wrk -t2 -c32 -d"${secs}s" "$1" | awk '/Requests\/sec/ { print $2 }'; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 : > "$work/tributary.txt"; : > "$work/nginx.txt"
 for i in $(seq "$rounds"); do
   t=$(rate "http://127.0.0.1:$app_port/feed.atom"); echo "$t" >> "$work/tributary.txt"

@@ -6,24 +6,11 @@
 # Needs nginx and wrk (Debian: nginx-light wrk).
 # Usage: bench/load.sh [SECS] [FEEDS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
 feeds=${2:-1000}
-bench=$here/../shared/bench
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-bin=$here/target/release/tributary
-work=$(mktemp -d)
-chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"
 feeds_port=$(free_port); app_port=$(free_port)
-cleanup() {
-  [ -f "$work/corpus/nginx.pid" ] && kill "$(cat "$work/corpus/nginx.pid")" 2>/dev/null
-  [ -n "${app:-}" ] && kill "$app" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-python3 "$bench/gen_corpus.py" "$work/corpus" --feeds "$feeds" --items 30 --port "$feeds_port" --seed 11 >/dev/null
-bash "$bench/serve.sh" "$work/corpus" "$feeds_port" >/dev/null
+serve_corpus "$feeds" 30 "$feeds_port" 11
 {
   printf '[storage]\ndatabase = "%s/t.db"\n' "$work"
   printf '[poll]\nschedule = "*/2 * * * * *"\nper_host = 16\n'
@@ -32,7 +19,7 @@ bash "$bench/serve.sh" "$work/corpus" "$feeds_port" >/dev/null
 } > "$work/t.toml"
 RUST_LOG=info "$bin" run --config "$work/t.toml" >/dev/null 2>"$work/daemon.log" &
 app=$!
-for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$app_port/healthz" && break; sleep 0.05; done
+wait_healthy "$app_port"
 wrk --latency -t2 -c32 -d"${secs}s" "http://127.0.0.1:$app_port/feed.atom"
 echo "--- poll rounds while wrk ran:"
 grep "poll round done" "$work/daemon.log" | sed 's/^[^ ]* *//' | head -8

@@ -9,25 +9,12 @@
 # Needs nginx, sfeed and GNU time (Debian: nginx-light sfeed time).
 # Usage: bench/poll.sh [ROUNDS] [FEEDS] [ITEMS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
 feeds=${2:-1000}
 items=${3:-30}
-bench=$here/../shared/bench
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-bin=$here/target/release/tributary
-work=$(mktemp -d)
-chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"
 port=$(free_port); app_port=$(free_port)
-cleanup() {
-  [ -f "$work/corpus/nginx.pid" ] && kill "$(cat "$work/corpus/nginx.pid")" 2>/dev/null
-  [ -n "${app:-}" ] && kill "$app" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-python3 "$bench/gen_corpus.py" "$work/corpus" --feeds "$feeds" --items "$items" --port "$port" --seed 1 >/dev/null
-bash "$bench/serve.sh" "$work/corpus" "$port" >/dev/null
+serve_corpus "$feeds" "$items" "$port" 1
 echo "corpus: $feeds feeds x $items items, $(du -sh "$work/corpus/www" | cut -f1); $(nproc) cores; $rounds rounds"
 {
   printf '[storage]\ndatabase = "%s/t.db"\n' "$work"
@@ -38,7 +25,6 @@ echo "corpus: $feeds feeds x $items items, $(du -sh "$work/corpus/www" | cut -f1
 { printf 'sfeedpath="%s/sfeed"\n' "$work"; cat "$work/corpus/sfeedrc"; } > "$work/sfeedrc"
 
 timed() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>/dev/null; cat "$work/time"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 : > "$work/first"; : > "$work/second"; : > "$work/sfeed_first"
 for r in $(seq "$rounds"); do
   rm -f "$work"/t.db*
@@ -64,6 +50,6 @@ rm -f "$work"/t.db*
 "$bin" poll --config "$work/t.toml" >/dev/null
 "$bin" run --config "$work/t.toml" >/dev/null 2>&1 &
 app=$!
-for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$app_port/healthz" && break; sleep 0.05; done
+wait_healthy "$app_port"
 sleep 8
 echo "tributary run, idle with $feeds sources: $(awk '/VmRSS/ { printf "%d MB", $2 / 1024 }' /proc/$app/status) resident"
