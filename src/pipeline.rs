@@ -159,9 +159,12 @@ pub async fn poll_source(
             }
         }
     };
+    let errors = match result {
+        PollResult::Failed { .. } => state.consecutive_errors + 1,
+        _ => 0,
+    };
     let result = match result {
         PollResult::Failed { status, error, .. } => {
-            let errors = state.consecutive_errors + 1;
             let gone = status == Some(410);
             let worn_out =
                 ctx.max_errors_before_disable > 0 && errors >= ctx.max_errors_before_disable;
@@ -187,10 +190,6 @@ pub async fn poll_source(
         PollResult::Fetched { status, .. } => (Outcome::Fetched, Some(*status), None),
         PollResult::NotModified { status, .. } => (Outcome::NotModified, Some(*status), None),
         PollResult::Failed { status, error, .. } => (Outcome::Failed, *status, Some(error.clone())),
-    };
-    let errors = match outcome {
-        Outcome::Failed => state.consecutive_errors + 1,
-        _ => 0,
     };
     let schedule = source.schedule.as_deref().unwrap_or(&ctx.default_schedule);
     let next_fetch_at = next_fetch(schedule, at, errors, &source.name, &hints);

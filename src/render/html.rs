@@ -1,11 +1,11 @@
 //! The river page: stories newest first, grouped by day, with their sources and
 //! categories, and links that filter by category. Server-rendered, no JavaScript.
 
-use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
-use super::entry_title;
+use super::{entry_title, shorten};
 use crate::categorize::slug;
+use crate::inspect::rfc3339;
 use crate::sanitize::plain_text;
 use crate::store::Story;
 
@@ -99,12 +99,7 @@ fn article(story: &Story) -> Markup {
         .or(item.content.as_deref())
         .map(plain_text)
         .unwrap_or_default();
-    let summary = if summary.chars().count() > SUMMARY_CHARS {
-        let cut: String = summary.chars().take(SUMMARY_CHARS).collect();
-        format!("{}…", cut.trim_end())
-    } else {
-        summary
-    };
+    let summary = shorten(summary, SUMMARY_CHARS, "…");
     let link = item
         .link
         .as_deref()
@@ -129,10 +124,6 @@ fn article(story: &Story) -> Markup {
             @if !summary.is_empty() { p.summary { (summary) } }
         }
     }
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    crate::inspect::rfc3339(t)
 }
 
 /// Consecutive stories of the same (UTC) day.

@@ -3,7 +3,7 @@
 
 use chrono::SecondsFormat;
 
-use super::{entry_title, item_html};
+use super::{entry_title, item_html, shorten};
 use crate::categorize::slug;
 use crate::sanitize::plain_text;
 use crate::store::Story;
@@ -26,12 +26,7 @@ pub fn render_markdown(story: &Story) -> String {
         .map(plain_text)
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| plain_text(&html));
-    let summary: String = if summary_text.chars().count() > SUMMARY_CHARS {
-        let cut: String = summary_text.chars().take(SUMMARY_CHARS).collect();
-        format!("{} ...", cut.trim_end())
-    } else {
-        summary_text
-    };
+    let summary = shorten(summary_text, SUMMARY_CHARS, " ...");
     let published = item
         .published
         .unwrap_or(story.sort_at)

@@ -69,6 +69,16 @@ pub fn entry_updated(story: &crate::store::Story) -> DateTime<Utc> {
         .unwrap_or(story.sort_at)
 }
 
+/// `text` cut to at most `max_chars` characters; a cut one ends in `ellipsis`
+/// after its trailing white space is dropped.
+pub fn shorten(text: String, max_chars: usize, ellipsis: &str) -> String {
+    if text.chars().count() <= max_chars {
+        return text;
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    format!("{}{ellipsis}", cut.trim_end())
+}
+
 /// The title an entry shows: its own, else a cut of its text, else its link.
 pub fn entry_title(item: &StoredItem) -> String {
     if let Some(t) = item.title.as_deref().filter(|t| !t.is_empty()) {
