@@ -1,6 +1,7 @@
 //! Counters of what the poller did, rendered as Prometheus text for `/metrics`.
 
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::pipeline::{Outcome, SourceReport};
@@ -21,9 +22,32 @@ pub struct Metrics {
     latency: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_ms: AtomicU64,
+    /// why the daemon is degraded (a failed round, a failed reload, a database
+    /// that cannot be written); `None` while all is well
+    problem: Mutex<Option<String>>,
 }
 
 impl Metrics {
+    /// Marks the daemon degraded, saying why; `/healthz` shows it until cleared.
+    pub fn set_problem(&self, problem: impl Into<String>) {
+        let mut slot = self.problem.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(problem.into());
+    }
+
+    /// The daemon works again.
+    pub fn clear_problem(&self) {
+        let mut slot = self.problem.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = None;
+    }
+
+    /// Why the daemon is degraded, if it is.
+    pub fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// A poll round ended.
     pub fn round_done(&self) {
         self.polls.fetch_add(1, Relaxed);

@@ -82,6 +82,28 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing database for reading only: it is never created, its
+    /// schema never changed, and the connection refuses writes (`query_only`).
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(open_err)?;
+        Ok(Store {
+            conn,
+            fold: FoldPolicy::from(&crate::config::Dedup::default()),
+        })
+    }
+
     /// Sets how new items are folded into stories from now on.
     pub fn set_fold_policy(&mut self, fold: FoldPolicy) {
         self.fold = fold;
