@@ -20,7 +20,7 @@ use crate::pipeline::{Outcome, PollContext};
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
 use crate::render::json::render_json;
-use crate::render::markdown::{markdown_file_name, render_markdown};
+use crate::render::markdown::{markdown_file_name, render_markdown, unique_file_name};
 use crate::render::opml::render_opml;
 use crate::render::rss::render_rss;
 use crate::schedule::poll_round;
@@ -232,7 +232,7 @@ fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         .map(|s| {
             vec![
                 s.name.clone(),
-                s.url.to_string(),
+                crate::redact::shown_url(&s.url),
                 s.categories.join(","),
                 s.schedule.clone().unwrap_or_else(|| "-".into()),
                 s.identity.as_str().to_string(),
@@ -537,9 +537,17 @@ fn export(
         ExportFormat::Json => render_json(&meta, &stories),
         ExportFormat::Markdown => {
             let dir = out_dir.context("--out DIR is required with --format markdown")?;
-            let written = write_markdown(&dir, &stories)?;
-            eprintln!("wrote {written} file(s) to {}", dir.display());
-            return Ok(ExitCode::SUCCESS);
+            let (written, failed) = write_markdown(&dir, &stories)?;
+            let files = if written == 1 { "file" } else { "files" };
+            if failed == 0 {
+                eprintln!("wrote {written} {files} to {}", dir.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!(
+                "wrote {written} {files} to {}; {failed} could not be written",
+                dir.display()
+            );
+            return Ok(ExitCode::FAILURE);
         }
     };
     let mut out = std::io::stdout().lock();
@@ -548,21 +556,48 @@ fn export(
     Ok(ExitCode::SUCCESS)
 }
 
-/// One file per story; names that would repeat get the story's id appended.
-fn write_markdown(dir: &std::path::Path, stories: &[Story]) -> anyhow::Result<usize> {
+/// One file per story. A name already used in this export gets the story's id
+/// appended, so no story overwrites another; a story that cannot be written is
+/// reported and the others are still written. Returns how many were written and
+/// how many failed.
+fn write_markdown(dir: &std::path::Path, stories: &[Story]) -> anyhow::Result<(usize, usize)> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Compared without case: several file systems do not tell "A.md" from "a.md".
     let mut used = std::collections::HashSet::new();
+    let (mut written, mut failed) = (0, 0);
     for story in stories {
         let mut name = markdown_file_name(story);
-        if !used.insert(name.clone()) {
-            name = format!("{}-{}.md", name.trim_end_matches(".md"), story.id);
-            used.insert(name.clone());
+        if !used.insert(name.to_lowercase()) {
+            name = unique_file_name(&name, story);
+            used.insert(name.to_lowercase());
         }
         let path = dir.join(&name);
-        std::fs::write(&path, render_markdown(story))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let text = std::panic::catch_unwind(|| render_markdown(story));
+        let result = match text {
+            Ok(text) => write_replacing(&path, text.as_bytes()).map_err(|e| e.to_string()),
+            Err(_) => Err("the story could not be converted to Markdown".to_string()),
+        };
+        match result {
+            Ok(()) => written += 1,
+            Err(e) => {
+                failed += 1;
+                eprintln!("cannot write {}: {e}", path.display());
+            }
+        }
     }
-    Ok(stories.len())
+    Ok((written, failed))
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it, so a file
+/// of an earlier export is replaced whole and a link at `path` is not followed.
+fn write_replacing(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
@@ -573,7 +608,15 @@ fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode>
     let mut store = Store::open(&config.storage.database)?;
     store.sync_sources(&config.sources)?;
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let statuses = store.source_statuses(&names)?;
+    let mut statuses = store.source_statuses(&names)?;
+    for s in &mut statuses {
+        s.url = crate::redact::redact_text(&s.url).into_owned();
+        s.fetch_url = crate::redact::redact_text(&s.fetch_url).into_owned();
+        s.last_error = s
+            .last_error
+            .as_deref()
+            .map(|e| crate::redact::redact_text(e).into_owned());
+    }
     let mut out = std::io::stdout().lock();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&statuses)?)?;

@@ -517,6 +517,11 @@ impl PollConfig {
             .replace("VERSION", env!("CARGO_PKG_VERSION"));
         if user_agent.trim().is_empty() {
             p.at(self.user_agent.span(), "`user_agent` must not be empty");
+        } else if reqwest::header::HeaderValue::from_str(&user_agent).is_err() {
+            p.at(
+                self.user_agent.span(),
+                "`user_agent` must be text an HTTP header can carry (no control characters)",
+            );
         }
         Poll {
             schedule: cron(&self.schedule, "schedule", p),
@@ -610,7 +615,9 @@ fn build_sources(
         } else if !names.insert(name.clone()) {
             p.at(s.name.span(), format!("duplicate source name {name:?}"));
         }
-        let url = match source_url(s.url.get_ref(), base_dir) {
+        let url = match source_url_with_credentials(s.url.get_ref(), base_dir, |name| {
+            std::env::var(name).ok()
+        }) {
             Ok(url) => Some(url),
             Err(e) => {
                 p.at(s.url.span(), format!("source {name:?}: {e}"));
@@ -638,6 +645,60 @@ fn build_sources(
         }
     }
     sources
+}
+
+/// A source URL whose user-info part (`https://user:${TOKEN}@host/feed`) may name
+/// environment variables, so that credentials stay out of the config file. They
+/// are allowed there only: the user-info is never shown anywhere (see
+/// [`crate::redact`]), while the rest of an address appears in outputs and logs.
+pub fn source_url_with_credentials(
+    text: &str,
+    base_dir: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Url, String> {
+    if !text.contains("${") {
+        return source_url(text, base_dir);
+    }
+    let only_there = || {
+        format!(
+            "{text:?}: an environment reference (${{NAME}}) may only stand in the \
+             user-info part of an http(s) URL, as in https://user:${{TOKEN}}@host/feed"
+        )
+    };
+    let (scheme, rest) = text.split_once("://").ok_or_else(only_there)?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (userinfo, host) = rest[..authority_end]
+        .rsplit_once('@')
+        .ok_or_else(only_there)?;
+    let after = &rest[authority_end..];
+    if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+        || host.contains("${")
+        || after.contains("${")
+    {
+        return Err(only_there());
+    }
+    let mut expanded = String::new();
+    let mut tail = userinfo;
+    while let Some(start) = tail.find("${") {
+        expanded.push_str(&tail[..start]);
+        let end = tail[start..]
+            .find('}')
+            .ok_or_else(|| format!("{text:?}: `${{` without a closing `}}`"))?;
+        let name = &tail[start + 2..start + end];
+        let value = env(name).ok_or_else(|| format!("environment variable {name:?} is not set"))?;
+        expanded.push_str(&value);
+        tail = &tail[start + end + 1..];
+    }
+    expanded.push_str(tail);
+    let mut url = source_url(&format!("{scheme}://{host}{after}"), base_dir)?;
+    let (user, password) = match expanded.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (expanded.as_str(), None),
+    };
+    url.set_username(user)
+        .and_then(|()| url.set_password(password))
+        .map_err(|()| format!("{text:?}: this URL cannot carry a user name or password"))?;
+    Ok(url)
 }
 
 /// A source URL: http(s) or file, or a bare path read relative to the config folder.
@@ -950,6 +1011,59 @@ category = "x"
                 );
             }
         }
+    }
+
+    #[test]
+    fn credentials_come_from_the_environment_and_only_into_the_user_info() {
+        let env = |name: &str| match name {
+            "FEED_TOKEN" => Some("t0k:en@/x".to_string()),
+            "FEED_USER" => Some("reader".to_string()),
+            _ => None,
+        };
+        let dir = Path::new("/etc/tributary");
+        let url = source_url_with_credentials(
+            "https://${FEED_USER}:${FEED_TOKEN}@feeds.example/private.xml",
+            dir,
+            env,
+        )
+        .unwrap();
+        assert_eq!(url.username(), "reader");
+        assert_eq!(url.password().map(percent_decode), Some("t0k:en@/x".into()));
+        assert_eq!(url.host_str(), Some("feeds.example"));
+        assert_eq!(url.path(), "/private.xml");
+        for bad in [
+            "https://feeds.example/private.xml?token=${FEED_TOKEN}",
+            "https://${FEED_TOKEN}.feeds.example/",
+            "https://feeds.example/${FEED_TOKEN}",
+            "file:///${FEED_TOKEN}@/x",
+        ] {
+            let e = source_url_with_credentials(bad, dir, env).unwrap_err();
+            assert!(e.contains("user-info"), "{bad}: {e}");
+        }
+        let e = source_url_with_credentials("https://u:${NOPE}@h.example/", dir, env).unwrap_err();
+        assert!(e.contains("\"NOPE\" is not set"), "{e}");
+    }
+
+    fn percent_decode(s: &str) -> String {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned()
+    }
+
+    #[test]
+    fn a_user_agent_no_http_header_can_carry_is_refused() {
+        let e = Config::from_str(
+            "[poll]\nuser_agent = \"bot\\u0007/1\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap_err();
+        let ConfigError::Invalid { problems, .. } = e else {
+            panic!("{e}")
+        };
+        assert_eq!((problems[0].line, problems[0].column), (2, 14));
+        assert!(problems[0].message.contains("user_agent"), "{:?}", problems);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod model;
 pub mod opml;
 pub mod parse;
 pub mod pipeline;
+pub mod redact;
 pub mod render;
 pub mod sanitize;
 pub mod schedule;

@@ -13,6 +13,7 @@ use crate::identity::identify;
 use crate::metrics::Metrics;
 use crate::model::{Feed, IdentifiedItem, Source};
 use crate::parse::{ParseError, discover_feeds, parse_feed};
+use crate::redact::shown_url;
 use crate::schedule::{Politeness, next_fetch};
 use crate::store::{PollRecord, PollResult, SourceState, StoreCounts, StoreError, Writer};
 
@@ -184,7 +185,7 @@ pub async fn poll_source(
         other => other,
     };
     if let Some(url) = &moved_to {
-        tracing::info!(source = %source.name, url = %state.fetch_url, to = %url, "feed moved; fetching from the new address from now on");
+        tracing::info!(source = %source.name, url = %shown_url(&state.fetch_url), to = %shown_url(url), "feed moved; fetching from the new address from now on");
     }
     let (outcome, status, error) = match &result {
         PollResult::Fetched { status, .. } => (Outcome::Fetched, Some(*status), None),
@@ -207,7 +208,7 @@ pub async fn poll_source(
     let next_fetch_s = (next_fetch_at - Utc::now()).num_seconds();
     match &error {
         Some(e) => tracing::warn!(
-            source = %source.name, url = %state.fetch_url, status, error = %e,
+            source = %source.name, url = %shown_url(&state.fetch_url), status, error = %e,
             elapsed_ms, next_fetch_s, "poll failed"
         ),
         None => tracing::info!(

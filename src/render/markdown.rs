@@ -11,9 +11,39 @@ use crate::store::Story;
 /// Longest summary written to the front matter, in characters.
 const SUMMARY_CHARS: usize = 300;
 
-/// A YAML double-quoted scalar; JSON's string syntax is a subset of it.
+/// Longest file name written, in bytes: file systems allow 255, and a suffix
+/// that makes a name unique may still be added.
+pub const MAX_FILE_NAME_BYTES: usize = 200;
+
+/// A YAML double-quoted scalar that every YAML 1.1 and 1.2 loader reads back to
+/// `s`: quotes, backslashes and every character outside YAML's printable set
+/// (C0 and C1 controls, DEL, U+FFFE, U+FFFF, the byte order mark) are escaped, and
+/// so are the characters YAML 1.1 reads as line breaks (NEL, U+2028, U+2029).
+pub fn yaml_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fefe}' => out.push(c),
+            '\u{ff00}'..='\u{fffd}' | '\u{10000}'.. => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c => out.push_str(&format!("\\u{:04X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn quoted(s: &str) -> String {
-    serde_json::to_string(s).expect("a string always serializes")
+    yaml_quoted(s)
 }
 
 /// The file's text.
@@ -58,17 +88,35 @@ pub fn render_markdown(story: &Story) -> String {
 }
 
 /// A file name for the story: its date and title, made safe for any file system.
+/// It is at most [`MAX_FILE_NAME_BYTES`] long, cut on a character boundary, and
+/// never starts with `-` (which commands would read as an option).
 pub fn markdown_file_name(story: &Story) -> String {
-    let date = story
-        .item
-        .published
-        .unwrap_or(story.sort_at)
-        .format("%Y-%m-%d");
-    let title: String = slug(&entry_title(&story.item)).chars().take(80).collect();
-    let title = title.trim_end_matches('-');
+    let at = story.item.published.unwrap_or(story.sort_at);
+    // A date outside years 0-9999 would not be written as four digits.
+    let date = if (0..=9999).contains(&chrono::Datelike::year(&at)) {
+        at.format("%Y-%m-%d").to_string()
+    } else {
+        "0000-00-00".to_string()
+    };
+    let room = MAX_FILE_NAME_BYTES - date.len() - "-.md".len();
+    let mut title = String::new();
+    for c in slug(&entry_title(&story.item)).chars().take(80) {
+        if title.len() + c.len_utf8() > room {
+            break;
+        }
+        title.push(c);
+    }
+    let title = title.trim_matches('-');
     if title.is_empty() {
         format!("{date}-{}.md", story.id)
     } else {
         format!("{date}-{title}.md")
     }
+}
+
+/// The name under which `story` is written when `name` is already taken in this
+/// export: the story's id, unique among stories, goes before the extension.
+pub fn unique_file_name(name: &str, story: &Story) -> String {
+    let stem = name.strip_suffix(".md").unwrap_or(name);
+    format!("{stem}-{}.md", story.id)
 }

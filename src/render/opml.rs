@@ -17,7 +17,7 @@ pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
         format!(
             "{indent}<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{cats}/>\n",
             name = attr(&s.name),
-            url = attr(s.url.as_str()),
+            url = attr(&crate::redact::shown_url(&s.url)),
             cats = if s.categories.is_empty() {
                 String::new()
             } else {

@@ -192,7 +192,8 @@ impl Store {
                     let item = stored_item(r)?;
                     let source = SourceRef {
                         name: item.source.clone(),
-                        feed_url: r.get(15)?,
+                        // Credentials in a source address are never published.
+                        feed_url: crate::redact::redact_text(&r.get::<_, String>(15)?).into_owned(),
                         site_link: r.get(16)?,
                         title: r.get(17)?,
                     };
