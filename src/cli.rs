@@ -21,7 +21,7 @@ use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
 use crate::render::json::render_json;
 use crate::render::markdown::{markdown_file_name, render_markdown, unique_file_name};
-use crate::render::opml::render_opml;
+use crate::render::opml::{is_remote, render_opml};
 use crate::render::rss::render_rss;
 use crate::schedule::poll_round;
 use crate::store::{FoldPolicy, Store, Story, StoryQuery, Writer};
@@ -189,6 +189,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             std::io::stdout().write_all(&render_opml(&config.server.title, &config.sources))?;
+            let local = config.sources.iter().filter(|s| !is_remote(s)).count();
+            if local > 0 {
+                eprintln!("{local} source(s) read from local files left out");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {

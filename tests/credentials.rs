@@ -184,3 +184,26 @@ async fn credentials_fetch_the_feed_and_are_shown_nowhere() {
     child.wait().await.unwrap();
     assert_no_secret("the daemon's log", &log);
 }
+
+#[tokio::test]
+async fn local_file_sources_are_left_out_of_opml() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tributary.toml");
+    std::fs::write(
+        &config,
+        "[[source]]\nname = \"Local\"\nurl = \"feeds/secret-plans.xml\"\n\
+         [[source]]\nname = \"Remote\"\nurl = \"https://feeds.example/a.xml\"\n",
+    )
+    .unwrap();
+    let out = tributary(&config, &["export-opml"]).output().await.unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let opml = String::from_utf8_lossy(&out.stdout);
+    assert!(opml.contains("https://feeds.example/a.xml"), "{opml}");
+    assert!(
+        !opml.contains("file:") && !opml.contains("secret-plans"),
+        "{opml}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 source(s) read from local files left out")
+    );
+}

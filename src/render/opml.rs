@@ -1,4 +1,6 @@
-//! OPML 2.0 of the configured sources, folders by first category.
+//! OPML 2.0 of the configured sources, folders by first category. Only sources
+//! read over http(s) are listed: a local file's path means nothing to another
+//! reader and is not published.
 
 use quick_xml::escape::escape;
 
@@ -6,6 +8,7 @@ use crate::model::Source;
 use crate::render::xml_text;
 
 pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
+    let sources: Vec<&Source> = sources.iter().filter(|s| is_remote(s)).collect();
     let attr = |s: &str| escape(xml_text(s).as_ref()).into_owned();
     let mut out =
         String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
@@ -13,7 +16,7 @@ pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
         "  <head>\n    <title>{}</title>\n  </head>\n  <body>\n",
         attr(title)
     ));
-    let outline = |s: &Source, indent: &str| {
+    let outline = |s: &&Source, indent: &str| {
         format!(
             "{indent}<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{cats}/>\n",
             name = attr(&s.name),
@@ -26,7 +29,7 @@ pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
         )
     };
     let mut folders: Vec<&str> = Vec::new();
-    for s in sources {
+    for s in &sources {
         if let Some(c) = s.categories.first()
             && !folders.contains(&c.as_str())
         {
@@ -51,4 +54,9 @@ pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
     }
     out.push_str("  </body>\n</opml>\n");
     out.into_bytes()
+}
+
+/// Whether `source` is read over http(s), and so may appear in OPML.
+pub fn is_remote(source: &Source) -> bool {
+    matches!(source.url.scheme(), "http" | "https")
 }
