@@ -388,6 +388,13 @@ fn unsafe_urls_stored_by_an_older_version_are_not_published() {
         atom.contains("<id>http://127.0.0.1:8080/s/hostile.atom</id>"),
         "{atom}"
     );
+    // Nor does an unsafe link stand in for a missing title.
+    let mut untitled = hostile_story(t);
+    untitled.item.title = None;
+    untitled.item.content = None;
+    let json: serde_json::Value =
+        serde_json::from_slice(&render_json(&meta(), &[untitled])).unwrap();
+    assert_eq!(json["items"][0]["title"], "(untitled)");
 }
 
 /// Feed items dated where not every output format can follow (the year 10000,

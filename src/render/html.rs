@@ -128,6 +128,6 @@ fn article(story: &Story) -> Markup {
 /// Consecutive stories of the same (UTC) day.
 fn by_day(stories: &[Story]) -> Vec<&[Story]> {
     stories
-        .chunk_by(|a, b| a.sort_at.date_naive() == b.sort_at.date_naive())
+        .chunk_by(|a, b| clamp_date(a.sort_at).date_naive() == clamp_date(b.sort_at).date_naive())
         .collect()
 }

@@ -98,7 +98,8 @@ pub fn shorten(text: String, max_chars: usize, ellipsis: &str) -> String {
     format!("{}{ellipsis}", cut.trim_end())
 }
 
-/// The title an entry shows: its own, else a cut of its text, else its link.
+/// The title an entry shows: its own, else a cut of its text, else its link
+/// (when that may be published).
 pub fn entry_title(item: &StoredItem) -> String {
     if let Some(t) = item.title.as_deref().filter(|t| !t.is_empty()) {
         return t.to_string();
@@ -118,7 +119,8 @@ pub fn entry_title(item: &StoredItem) -> String {
         };
     }
     item.link
-        .clone()
+        .as_deref()
+        .and_then(published_url)
         .unwrap_or_else(|| "(untitled)".to_string())
 }
 
