@@ -474,7 +474,7 @@ async fn inspect(target: &str) -> anyhow::Result<ExitCode> {
     let defaults = Config::from_str("", std::path::Path::new("tributary.toml"))
         .expect("the defaults are valid");
     let fetcher = Fetcher::new(&defaults.poll)?;
-    let outcome = match fetcher.fetch(&url, &Validators::default()).await {
+    let outcome = match fetcher.fetch_configured(&url, &Validators::default()).await {
         Ok(o) => o,
         Err(e) => {
             eprintln!("cannot fetch {url}: {e}");

@@ -2,10 +2,14 @@
 //! while reading, redirects followed by hand (so permanent ones can be
 //! remembered) up to a limit, one timeout for the whole fetch, and the hints a
 //! response gives about when to come back; and `file://` sources, read from disk
-//! under the same cap.
+//! under the same cap and timeout. Only an address the operator wrote may be a
+//! file: whatever a server or document names (redirects, feed links) must be
+//! http(s).
 
 use std::io::Read;
 use std::time::{Duration, SystemTime};
+
+use tokio::io::AsyncReadExt;
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
@@ -70,6 +74,10 @@ pub enum FetchError {
     TooManyRedirects,
     #[error("cannot read {path}: {error}")]
     File { path: String, error: std::io::Error },
+    /// an address a server or document named, with a scheme other than http(s);
+    /// the message names only the scheme, and no file is ever looked at for it
+    #[error("refused to follow a {scheme}: address (only http and https can be followed)")]
+    Refused { scheme: String },
     #[error("request failed: {0}")]
     Other(String),
 }
@@ -116,18 +124,63 @@ impl Fetcher {
         })
     }
 
-    /// Fetches `url`, sending `validators` so an unchanged feed costs a 304.
+    /// Fetches `url`, an address a server or document named (a feed link on a
+    /// page, a stored redirect): http(s) only. `validators` make an unchanged
+    /// feed cost a 304.
     pub async fn fetch(
         &self,
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
-        if url.scheme() == "file" {
-            return self.read_file(url, validators).await;
-        }
+        refuse_unless_http(url)?;
         tokio::time::timeout(self.timeout, self.fetch_http(url, validators))
             .await
             .map_err(|_| FetchError::Timeout(self.timeout))?
+    }
+
+    /// Fetches `url` as the operator wrote it (config, command line): http(s),
+    /// or a local file.
+    pub async fn fetch_configured(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        if url.scheme() == "file" {
+            return tokio::time::timeout(self.timeout, self.read_file(url, validators))
+                .await
+                .map_err(|_| FetchError::Timeout(self.timeout))?;
+        }
+        self.fetch(url, validators).await
+    }
+
+    /// Fetches a source from `stored`, where it was last found (`configured`,
+    /// or where redirects and feed links led since). A stored address that is
+    /// neither the configured one nor http(s) was put there by a server or page
+    /// (older versions followed them to files): it is not read; the configured
+    /// address is fetched instead, and reported as where the feed now lives so
+    /// the stored one is replaced.
+    pub async fn fetch_source(
+        &self,
+        configured: &Url,
+        stored: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        if stored == configured {
+            return self.fetch_configured(configured, validators).await;
+        }
+        if refuse_unless_http(stored).is_ok() {
+            return self.fetch(stored, validators).await;
+        }
+        tracing::warn!(url = %configured, "stored address is not http(s) and was not configured; fetching the configured address");
+        let mut outcome = self
+            .fetch_configured(configured, &Validators::default())
+            .await?;
+        match &mut outcome {
+            FetchOutcome::Fetched { meta, .. } | FetchOutcome::NotModified { meta } => {
+                meta.moved_to.get_or_insert_with(|| configured.clone());
+            }
+        }
+        Ok(outcome)
     }
 
     async fn fetch_http(
@@ -158,6 +211,7 @@ impl Fetcher {
                 let next = current.join(&location).map_err(|e| {
                     FetchError::Other(format!("redirect to a bad address {location:?}: {e}"))
                 })?;
+                refuse_unless_http(&next)?;
                 if hop == MAX_REDIRECTS {
                     return Err(FetchError::TooManyRedirects);
                 }
@@ -219,8 +273,9 @@ impl Fetcher {
         Ok(body)
     }
 
-    /// A file's modification time and size stand in for HTTP validators, so an
-    /// unchanged file is "not modified" like an unchanged feed.
+    /// Reads a regular file, under the size cap (the caller applies the
+    /// timeout). A file's modification time and size stand in for HTTP
+    /// validators, so an unchanged file is "not modified" like an unchanged feed.
     async fn read_file(
         &self,
         url: &Url,
@@ -234,7 +289,22 @@ impl Fetcher {
             path: path.display().to_string(),
             error,
         };
-        let metadata = tokio::fs::metadata(&path).await.map_err(file_error)?;
+        let mut options = tokio::fs::OpenOptions::new();
+        options.read(true);
+        // Opening a FIFO for reading waits for a writer; non-blocking, it opens at
+        // once and is refused below. (Reads of regular files ignore the flag.)
+        #[cfg(unix)]
+        options.custom_flags(libc::O_NONBLOCK);
+        let file = options.open(&path).await.map_err(file_error)?;
+        // The type is taken from the open handle, so the path cannot be swapped
+        // for a device or FIFO between the check and the read.
+        let metadata = file.metadata().await.map_err(file_error)?;
+        if !metadata.is_file() {
+            return Err(file_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            )));
+        }
         let stamp = metadata
             .modified()
             .ok()
@@ -265,7 +335,11 @@ impl Fetcher {
                 limit: self.max_body,
             });
         }
-        let body = tokio::fs::read(&path).await.map_err(file_error)?;
+        let mut body = Vec::with_capacity(metadata.len() as usize);
+        file.take(self.max_body + 1)
+            .read_to_end(&mut body)
+            .await
+            .map_err(file_error)?;
         if body.len() as u64 > self.max_body {
             return Err(FetchError::TooLarge {
                 limit: self.max_body,
@@ -287,6 +361,16 @@ impl Fetcher {
         } else {
             FetchError::Other(error_chain(&e))
         }
+    }
+}
+
+/// Refuses an address a server or document named unless it is http(s).
+fn refuse_unless_http(url: &Url) -> Result<(), FetchError> {
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        scheme => Err(FetchError::Refused {
+            scheme: scheme.to_string(),
+        }),
     }
 }
 
@@ -439,6 +523,25 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+    }
+
+    #[test]
+    fn only_http_addresses_may_be_followed() {
+        for ok in ["http://e.com/feed", "https://e.com/feed"] {
+            assert!(refuse_unless_http(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
+        }
+        for refused in [
+            "file:///etc/hostname",
+            "file:///dev/zero",
+            "ftp://e.com/feed",
+            "data:text/xml,<rss/>",
+            "javascript:alert(1)",
+        ] {
+            let e = refuse_unless_http(&Url::parse(refused).unwrap()).unwrap_err();
+            // Only the scheme is named: the text is the same for any path.
+            assert!(matches!(e, FetchError::Refused { .. }), "{refused}");
+            assert!(!e.to_string().contains("//"), "{e}");
+        }
     }
 
     #[test]

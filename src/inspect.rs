@@ -9,9 +9,10 @@ use crate::identity::identify;
 use crate::model::{Feed, IdentityMode};
 use crate::sanitize::sanitize_html;
 
-/// RFC 3339 in UTC, to the second, with `Z`.
+/// RFC 3339 in UTC, to the second, with `Z`; a year RFC 3339 cannot write (not
+/// four digits) is brought to the nearest one it can.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    crate::model::clamp_date(t).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 pub fn inspect_json(feed: Feed) -> Value {

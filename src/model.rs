@@ -5,6 +5,37 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
+/// The earliest date tributary keeps or writes, 1900-01-01T00:00:00Z in Unix
+/// milliseconds: RFC 2822 (RSS dates) allows no earlier year, and older dates in
+/// feeds are placeholders (Go's zero time, year 1) rather than publication dates.
+pub const EARLIEST_DATE_MILLIS: i64 = -2_208_988_800_000;
+/// The latest date tributary keeps or writes, 9999-12-31T23:59:59.999Z: RFC 2822
+/// and RFC 3339 (Atom, JSON Feed) both write years with exactly four digits.
+pub const LATEST_DATE_MILLIS: i64 = 253_402_300_799_999;
+
+/// `t` when every output can write it, `None` otherwise. Dates read from a feed
+/// pass through here: one outside the range is treated as no date at all.
+pub fn writable_date(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (EARLIEST_DATE_MILLIS..=LATEST_DATE_MILLIS)
+        .contains(&t.timestamp_millis())
+        .then_some(t)
+}
+
+/// A time in Unix milliseconds, brought into the range every output can write
+/// (the nearest end of it when outside). For times that must exist, such as a
+/// story's sort time, and for values stored before the range was enforced.
+pub fn clamped_date(millis: i64) -> DateTime<Utc> {
+    let millis = millis.clamp(EARLIEST_DATE_MILLIS, LATEST_DATE_MILLIS);
+    // Both ends of the range are well inside chrono's (about ±262,000 years), so
+    // this always succeeds; the epoch is only a formal fallback.
+    DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+/// [`clamped_date`] for a time already held as a date.
+pub fn clamp_date(t: DateTime<Utc>) -> DateTime<Utc> {
+    clamped_date(t.timestamp_millis())
+}
+
 /// How a source's items are told apart from each other (SPEC §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -123,4 +154,44 @@ pub struct IdentifiedItem {
     /// document and pointing below a site's root
     pub story_link: Option<String>,
     pub item: Item,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn the_date_range_is_what_rfc_2822_and_rfc_3339_can_write() {
+        let earliest = clamped_date(i64::MIN);
+        let latest = clamped_date(i64::MAX);
+        assert_eq!(earliest, at("1900-01-01T00:00:00Z"));
+        assert_eq!(latest.to_rfc3339(), "9999-12-31T23:59:59.999+00:00");
+        assert_eq!(earliest.to_rfc2822(), "Mon, 1 Jan 1900 00:00:00 +0000");
+        assert_eq!(latest.to_rfc2822(), "Fri, 31 Dec 9999 23:59:59 +0000");
+    }
+
+    #[test]
+    fn dates_outside_the_range_are_dropped_or_clamped() {
+        let cases = [
+            ("0001-01-01T00:00:00Z", None, "1900-01-01T00:00:00Z"),
+            ("1899-12-31T23:59:59Z", None, "1900-01-01T00:00:00Z"),
+            ("1900-01-01T00:00:00Z", Some(()), "1900-01-01T00:00:00Z"),
+            ("2026-11-24T10:00:00Z", Some(()), "2026-11-24T10:00:00Z"),
+            ("9999-12-31T23:59:59Z", Some(()), "9999-12-31T23:59:59Z"),
+        ];
+        for (date, kept, clamped) in cases {
+            let t = at(date);
+            assert_eq!(writable_date(t), kept.map(|()| t), "{date}");
+            assert_eq!(clamp_date(t), at(clamped), "{date}");
+        }
+        let far = DateTime::from_timestamp(400_000_000_000, 0).unwrap(); // year 14645
+        assert_eq!(writable_date(far), None);
+        assert_eq!(clamp_date(far), clamped_date(LATEST_DATE_MILLIS));
+        let negative = DateTime::from_timestamp(-100_000_000_000, 0).unwrap(); // year -1199
+        assert_eq!(writable_date(negative), None);
+    }
 }

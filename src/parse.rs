@@ -9,8 +9,8 @@ use feed_rs::model::{self as fm, FeedType};
 use regex::Regex;
 use url::Url;
 
-use crate::model::{Enclosure, Feed, FeedFormat, Item, Person};
-use crate::sanitize::{plain_text, text_to_html};
+use crate::model::{Enclosure, Feed, FeedFormat, Item, Person, writable_date};
+use crate::sanitize::{http_base, plain_text, resolve_url, text_to_html};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
@@ -64,8 +64,11 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     };
     match parsed {
         Ok(feed) => {
+            // A root xml:base that is not http(s) is ignored: nothing may resolve
+            // against `javascript:` or `file:`.
             let base = root_xml_base(bytes)
                 .and_then(|b| url.join(&b).ok())
+                .filter(|b| http_base(b).is_some())
                 .unwrap_or_else(|| url.clone());
             let mut feed = convert(feed, url, &base);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
@@ -263,7 +266,8 @@ fn skip_times(bytes: &[u8]) -> (Vec<u32>, Vec<chrono::Weekday>) {
 }
 
 /// Feeds an HTML page announces with `<link rel="alternate" type="...">`, in
-/// page order, made absolute against `base`.
+/// page order, made absolute against `base`. Only http(s) addresses are
+/// returned: a page must not lead tributary to a local file or another scheme.
 pub fn discover_feeds(html: &[u8], base: &Url) -> Vec<Url> {
     static LINK: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?is)<link\b[^>]*>").expect("valid regex"));
@@ -301,6 +305,7 @@ pub fn discover_feeds(html: &[u8], base: &Url) -> Vec<Url> {
             && FEED_TYPES.iter().any(|t| kind.starts_with(t));
         if let (true, Some(href)) = (is_feed, href)
             && let Ok(url) = base.join(href.trim())
+            && matches!(url.scheme(), "http" | "https")
             && !found.contains(&url)
         {
             found.push(url);
@@ -365,7 +370,7 @@ fn convert(feed: fm::Feed, url: &Url, doc_base: &Url) -> Feed {
             .filter(|t| !t.is_empty()),
         link: alternate_link(&feed.links, url),
         id: Some(feed.id).filter(|id| !id.is_empty()),
-        updated: feed.updated,
+        updated: feed.updated.and_then(writable_date),
         ttl: feed.ttl,
         skip_hours: Vec::new(),
         skip_days: Vec::new(),
@@ -375,14 +380,21 @@ fn convert(feed: fm::Feed, url: &Url, doc_base: &Url) -> Feed {
 
 fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
     let link = alternate_link(&e.links, doc_base);
-    // Item HTML resolves against the xml:base in scope, else the item's own page.
-    let content_base = e.base.as_deref().and_then(|b| doc_base.join(b).ok());
-    let html_base = match (content_base, doc_base != feed_url, &link) {
-        (Some(b), _, _) => b.to_string(),
-        (None, true, _) => doc_base.to_string(),
-        (None, false, Some(link)) => link.clone(),
-        (None, false, None) => feed_url.to_string(),
-    };
+    // Item HTML resolves against the xml:base in scope, else the item's own page,
+    // else the feed: the first of them that is http(s).
+    let http = |u: Url| http_base(&u).is_some().then_some(u);
+    let html_base = e
+        .base
+        .as_deref()
+        .and_then(|b| doc_base.join(b).ok())
+        .and_then(http)
+        .or_else(|| (doc_base != feed_url).then(|| doc_base.clone()))
+        .or_else(|| {
+            link.as_deref()
+                .and_then(|l| Url::parse(l).ok())
+                .and_then(http)
+        })
+        .or_else(|| http(feed_url.clone()));
     let base = doc_base;
     let mut enclosures: Vec<Enclosure> = Vec::new();
     let mut add_enclosure = |url: String, media_type: Option<String>, length: Option<u64>| {
@@ -396,12 +408,8 @@ fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
     };
     for media in &e.media {
         for c in &media.content {
-            if let Some(u) = &c.url {
-                add_enclosure(
-                    u.to_string(),
-                    c.content_type.as_ref().map(|t| t.to_string()),
-                    c.size,
-                );
+            if let Some(u) = c.url.as_ref().and_then(|u| absolute(u.as_str(), base)) {
+                add_enclosure(u, c.content_type.as_ref().map(|t| t.to_string()), c.size);
             }
         }
     }
@@ -428,15 +436,15 @@ fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
             .title
             .map(|t| plain_text(&t.content))
             .filter(|t| !t.is_empty()),
-        published: e.published,
-        updated: e.updated,
+        published: e.published.and_then(writable_date),
+        updated: e.updated.and_then(writable_date),
         authors: e
             .authors
             .into_iter()
             .map(|p| Person {
                 name: p.name.filter(|n| !n.trim().is_empty()),
                 email: p.email,
-                uri: p.uri,
+                uri: p.uri.and_then(|u| absolute(&u, base)),
             })
             .collect(),
         categories: e
@@ -456,7 +464,7 @@ fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
             .filter(|s| !s.trim().is_empty()),
         content: content.filter(|s| !s.trim().is_empty()),
         enclosures,
-        base: Some(html_base),
+        base: html_base.map(String::from),
         link,
     }
 }
@@ -470,28 +478,32 @@ fn text_html(t: &fm::Text) -> String {
 }
 
 /// The link a reader follows: `rel="alternate"` or no rel, else the first one that
-/// is not about the feed itself.
+/// is not about the feed itself; links that are not safe to publish are passed over.
 fn alternate_link(links: &[fm::Link], base: &Url) -> Option<String> {
-    let chosen = links
+    let safe = |l: &fm::Link| absolute(&l.href, base);
+    links
         .iter()
-        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .filter(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .find_map(safe)
         .or_else(|| {
-            links.iter().find(|l| {
-                !matches!(
-                    l.rel.as_deref(),
-                    Some("self" | "enclosure" | "edit" | "hub" | "replies" | "next" | "previous")
-                )
-            })
-        })?;
-    absolute(&chosen.href, base)
+            links
+                .iter()
+                .filter(|l| {
+                    !matches!(
+                        l.rel.as_deref(),
+                        Some(
+                            "self" | "enclosure" | "edit" | "hub" | "replies" | "next" | "previous"
+                        )
+                    )
+                })
+                .find_map(safe)
+        })
 }
 
+/// `href` made absolute against `base`, when the result may be published
+/// (http, https or mailto).
 fn absolute(href: &str, base: &Url) -> Option<String> {
-    let href = href.trim();
-    if href.is_empty() {
-        return None;
-    }
-    base.join(href).ok().map(String::from)
+    resolve_url(Some(base), href).map(String::from)
 }
 
 #[cfg(test)]
@@ -625,6 +637,78 @@ mod tests {
                 "https://example.org/feed.xml?a=1&b=2",
                 "https://example.org/blog/atom.xml"
             ]
+        );
+    }
+
+    #[test]
+    fn discovery_follows_only_http_links() {
+        let html = br#"<html><head>
+            <link rel="alternate" type="application/rss+xml" href="file:///etc/hostname">
+            <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+            <link rel="alternate" type="application/atom+xml" href="data:application/atom+xml,x">
+            <link rel="alternate" type="application/rss+xml" href="/real.xml"></head></html>"#;
+        let found = discover_feeds(html, &url());
+        assert_eq!(found, [Url::parse("https://example.org/real.xml").unwrap()]);
+        // Relative links on a local page would lead to local files: none are followed.
+        let local = Url::parse("file:///srv/site/index.html").unwrap();
+        assert!(discover_feeds(html, &local).is_empty());
+    }
+
+    #[test]
+    fn unsafe_urls_and_bases_in_a_feed_are_dropped() {
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="javascript:alert(1)//">
+            <id>urn:x</id><title>T</title><updated>2026-11-24T10:00:00Z</updated>
+            <link href="javascript:alert('site')"/>
+            <entry><id>urn:1</id><title>E</title><updated>2026-11-24T10:00:00Z</updated>
+              <link rel="alternate" href="javascript:alert(2)"/>
+              <link rel="alternate" href="https://example.org/real"/>
+              <link rel="enclosure" href="data:audio/mpeg;base64,AA" type="audio/mpeg"/>
+              <link rel="enclosure" href="https://example.org/a.mp3" type="audio/mpeg"/>
+              <author><name>A</name><uri>vbscript:msgbox(1)</uri></author>
+              <content type="html">&lt;a href="rel"&gt;r&lt;/a&gt;</content></entry>
+            <entry xml:base="file:///etc/"><id>urn:2</id><title>F</title>
+              <updated>2026-11-24T10:00:00Z</updated><link href="passwd"/>
+              <author><name>B</name><uri>/about</uri></author></entry></feed>"#;
+        let feed = parse_feed(atom, &url()).unwrap();
+        assert_eq!(feed.link, None);
+        let one = &feed.items[0];
+        assert_eq!(one.link.as_deref(), Some("https://example.org/real"));
+        let enclosures: Vec<&str> = one.enclosures.iter().map(|e| e.url.as_str()).collect();
+        assert_eq!(enclosures, ["https://example.org/a.mp3"]);
+        assert_eq!(one.authors[0].uri, None);
+        assert_eq!(one.base.as_deref(), Some("https://example.org/real"));
+        let two = &feed.items[1];
+        assert_eq!(two.link, None);
+        assert_eq!(
+            two.base.as_deref(),
+            Some("https://example.org/blog/feed.xml")
+        );
+        assert_eq!(
+            two.authors[0].uri.as_deref(),
+            Some("https://example.org/about")
+        );
+    }
+
+    #[test]
+    fn dates_no_output_can_write_are_dropped() {
+        let dated = |date: &str| {
+            let xml = format!(
+                "<rss version=\"2.0\"><channel><title>T</title><item><guid>1</guid>\
+                 <pubDate>{date}</pubDate></item></channel></rss>"
+            );
+            parse_feed(xml.as_bytes(), &url()).unwrap().items[0].published
+        };
+        for date in [
+            "Sat, 01 Jan 10000 00:00:00 GMT",
+            "0000-06-01T00:00:00Z",
+            "Mon, 01 Jan 0001 00:00:00 +0000",
+            "Mon, 01 Jan 1800 00:00:00 +0000",
+        ] {
+            assert_eq!(dated(date), None, "{date}");
+        }
+        assert_eq!(
+            dated("Tue, 24 Nov 2026 10:00:00 GMT").map(|d| d.to_rfc3339()),
+            Some("2026-11-24T10:00:00+00:00".to_string())
         );
     }
 

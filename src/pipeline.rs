@@ -107,7 +107,11 @@ pub async fn poll_source(
         ..Politeness::default()
     };
     let mut moved_to = None;
-    let result = match ctx.fetcher.fetch(&state.fetch_url, &state.validators).await {
+    let fetched = ctx
+        .fetcher
+        .fetch_source(&source.url, &state.fetch_url, &state.validators)
+        .await;
+    let result = match fetched {
         Ok(FetchOutcome::NotModified { meta }) => {
             hints.fresh_for = meta.fresh_for;
             moved_to = meta.moved_to;

@@ -6,13 +6,18 @@ use std::collections::BTreeMap;
 use atom_syndication as atom;
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::{FeedMeta, TRIBUTARY_NS, entry_title, entry_updated, item_html, story_id, xml_text};
+use super::{
+    FeedMeta, TRIBUTARY_NS, entry_title, entry_updated, item_html, published_url, source_feed_url,
+    story_id, xml_text,
+};
 use crate::categorize::slug;
+use crate::model::clamp_date;
 use crate::sanitize::plain_text;
 use crate::store::Story;
 
+/// An RFC 3339 date as Atom wants it: four-digit years only.
 fn date(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    t.fixed_offset()
+    clamp_date(t).fixed_offset()
 }
 
 fn text(s: &str) -> atom::Text {
@@ -75,25 +80,34 @@ fn entry(meta: &FeedMeta, story: &Story) -> atom::Entry {
         .map(plain_text)
         .filter(|s| !s.is_empty() && html.is_some());
     let mut links = Vec::new();
-    if let Some(l) = &item.link {
-        links.push(link(l, "alternate", Some("text/html")));
+    if let Some(l) = item.link.as_deref().and_then(published_url) {
+        links.push(link(&l, "alternate", Some("text/html")));
     }
     for e in &item.enclosures {
-        let mut enclosure = link(&e.url, "enclosure", e.media_type.as_deref());
+        let Some(url) = published_url(&e.url) else {
+            continue;
+        };
+        let media_type = e.media_type.as_deref().map(xml_text);
+        let mut enclosure = link(&url, "enclosure", media_type.as_deref());
         enclosure.length = e.length.map(|l| l.to_string());
         links.push(enclosure);
     }
-    let source = story.sources.first().map(|s| atom::Source {
-        title: text(s.title.as_deref().unwrap_or(&s.name)),
-        id: s.feed_url.clone(),
-        updated: date(story.sort_at),
-        links: s
-            .site_link
-            .iter()
-            .map(|l| link(l, "alternate", Some("text/html")))
-            .chain(std::iter::once(link(&s.feed_url, "self", None)))
-            .collect(),
-        ..Default::default()
+    let source = story.sources.first().map(|s| {
+        let feed_url = source_feed_url(&meta.home_url, s, "atom");
+        atom::Source {
+            title: text(s.title.as_deref().unwrap_or(&s.name)),
+            id: feed_url.clone(),
+            updated: date(story.sort_at),
+            links: s
+                .site_link
+                .as_deref()
+                .and_then(published_url)
+                .map(|l| link(&l, "alternate", Some("text/html")))
+                .into_iter()
+                .chain(std::iter::once(link(&feed_url, "self", None)))
+                .collect(),
+            ..Default::default()
+        }
     });
     let mut ext = atom::extension::Extension {
         name: "tributary:sources".to_string(),
@@ -127,7 +141,7 @@ fn entry(meta: &FeedMeta, story: &Story) -> atom::Entry {
                 Some(atom::Person {
                     name: xml_text(a.name.as_deref()?).into_owned(),
                     email: a.email.as_deref().map(|e| xml_text(e).into_owned()),
-                    uri: a.uri.as_deref().map(|u| xml_text(u).into_owned()),
+                    uri: a.uri.as_deref().and_then(published_url),
                     ..Default::default()
                 })
             })

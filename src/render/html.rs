@@ -3,9 +3,10 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::{entry_title, shorten};
+use super::{entry_title, published_url, shorten};
 use crate::categorize::slug;
 use crate::inspect::rfc3339;
+use crate::model::clamp_date;
 use crate::sanitize::plain_text;
 use crate::store::Story;
 
@@ -77,7 +78,8 @@ pub fn render_html(page: &RiverPage) -> String {
                     }
                     @for day in by_day(page.stories) {
                         section {
-                            h2 { time datetime=(day[0].sort_at.format("%Y-%m-%d")) { (day[0].sort_at.format("%A, %-d %B %Y")) } }
+                            @let day_at = clamp_date(day[0].sort_at);
+                            h2 { time datetime=(day_at.format("%Y-%m-%d")) { (day_at.format("%A, %-d %B %Y")) } }
                             @for story in day { (article(story)) }
                         }
                     }
@@ -100,10 +102,7 @@ fn article(story: &Story) -> Markup {
         .map(plain_text)
         .unwrap_or_default();
     let summary = shorten(summary, SUMMARY_CHARS, "…");
-    let link = item
-        .link
-        .as_deref()
-        .filter(|l| l.starts_with("http://") || l.starts_with("https://"));
+    let link = item.link.as_deref().and_then(published_url);
     html! {
         article {
             h3 {
@@ -111,7 +110,7 @@ fn article(story: &Story) -> Markup {
                 @else { (entry_title(item)) }
             }
             p.meta {
-                time datetime=(rfc3339(story.sort_at)) { (story.sort_at.format("%H:%M")) }
+                time datetime=(rfc3339(story.sort_at)) { (clamp_date(story.sort_at).format("%H:%M")) }
                 " · "
                 @for (i, source) in story.sources.iter().enumerate() {
                     @if i > 0 { ", " }
@@ -129,6 +128,6 @@ fn article(story: &Story) -> Markup {
 /// Consecutive stories of the same (UTC) day.
 fn by_day(stories: &[Story]) -> Vec<&[Story]> {
     stories
-        .chunk_by(|a, b| a.sort_at.date_naive() == b.sort_at.date_naive())
+        .chunk_by(|a, b| clamp_date(a.sort_at).date_naive() == clamp_date(b.sort_at).date_naive())
         .collect()
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{FeedMeta, entry_title, item_html, story_id};
+use super::{FeedMeta, entry_title, item_html, published_url, story_id};
 use crate::inspect::rfc3339;
 use crate::sanitize::plain_text;
 use crate::store::Story;
@@ -32,7 +32,7 @@ fn item(meta: &FeedMeta, story: &Story) -> Value {
         "_tributary": {"sources": story.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()},
     });
     let fields = [
-        ("url", item.link.clone()),
+        ("url", item.link.as_deref().and_then(published_url)),
         ("title", Some(entry_title(item))),
         (
             "summary",
@@ -57,8 +57,8 @@ fn item(meta: &FeedMeta, story: &Story) -> Value {
         .iter()
         .filter_map(|a| {
             let mut author = json!({"name": a.name.as_deref()?});
-            if let Some(uri) = &a.uri {
-                author["url"] = uri.as_str().into();
+            if let Some(uri) = a.uri.as_deref().and_then(published_url) {
+                author["url"] = uri.into();
             }
             Some(author)
         })
@@ -69,15 +69,15 @@ fn item(meta: &FeedMeta, story: &Story) -> Value {
     let attachments: Vec<Value> = item
         .enclosures
         .iter()
-        .map(|e| {
+        .filter_map(|e| {
             let mut a = json!({
-                "url": e.url,
+                "url": published_url(&e.url)?,
                 "mime_type": e.media_type.as_deref().unwrap_or("application/octet-stream"),
             });
             if let Some(len) = e.length {
                 a["size_in_bytes"] = len.into();
             }
-            a
+            Some(a)
         })
         .collect();
     if !attachments.is_empty() {

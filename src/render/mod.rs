@@ -13,8 +13,9 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::sanitize::sanitize_html;
-use crate::store::StoredItem;
+use crate::categorize::slug;
+use crate::sanitize::{safe_url, sanitize_html};
+use crate::store::{SourceRef, StoredItem};
 
 /// What a rendered feed says about itself.
 #[derive(Debug, Clone)]
@@ -31,6 +32,21 @@ pub struct FeedMeta {
 /// A stable, unique id for a story within this tributary.
 pub fn story_id(home: &Url, id: i64) -> String {
     format!("{home}stories/{id}")
+}
+
+/// A stored URL as an output may carry it: http, https or mailto, else `None`.
+/// Checked on the way out as well as when parsed, since a database written by
+/// an older version may hold anything a feed gave.
+pub fn published_url(raw: &str) -> Option<String> {
+    safe_url(raw).map(String::from)
+}
+
+/// Where a source's feed can be read: its own address when that may be
+/// published, else (a local file, say) its per-source feed on this tributary,
+/// `ext` being that feed's format.
+pub fn source_feed_url(home: &Url, source: &SourceRef, ext: &str) -> String {
+    published_url(&source.feed_url)
+        .unwrap_or_else(|| format!("{home}s/{}.{ext}", slug(&source.name)))
 }
 
 /// The item's HTML body (content, else summary), sanitized, with relative URLs
@@ -60,13 +76,16 @@ pub fn xml_text(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// When an entry last changed, for formats that need one date.
+/// When an entry last changed, for formats that need one date; always a date
+/// every format can write.
 pub fn entry_updated(story: &crate::store::Story) -> DateTime<Utc> {
-    story
-        .item
-        .updated
-        .or(story.item.published)
-        .unwrap_or(story.sort_at)
+    crate::model::clamp_date(
+        story
+            .item
+            .updated
+            .or(story.item.published)
+            .unwrap_or(story.sort_at),
+    )
 }
 
 /// `text` cut to at most `max_chars` characters; a cut one ends in `ellipsis`
@@ -79,7 +98,8 @@ pub fn shorten(text: String, max_chars: usize, ellipsis: &str) -> String {
     format!("{}{ellipsis}", cut.trim_end())
 }
 
-/// The title an entry shows: its own, else a cut of its text, else its link.
+/// The title an entry shows: its own, else a cut of its text, else its link
+/// (when that may be published).
 pub fn entry_title(item: &StoredItem) -> String {
     if let Some(t) = item.title.as_deref().filter(|t| !t.is_empty()) {
         return t.to_string();
@@ -99,7 +119,8 @@ pub fn entry_title(item: &StoredItem) -> String {
         };
     }
     item.link
-        .clone()
+        .as_deref()
+        .and_then(published_url)
         .unwrap_or_else(|| "(untitled)".to_string())
 }
 

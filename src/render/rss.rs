@@ -6,8 +6,20 @@ use std::collections::BTreeMap;
 use rss::extension::Extension;
 use rss::extension::atom::{AtomExtension, Link};
 
-use super::{FeedMeta, TRIBUTARY_NS, entry_title, entry_updated, item_html, story_id, xml_text};
+use chrono::{DateTime, Utc};
+
+use super::{
+    FeedMeta, TRIBUTARY_NS, entry_title, entry_updated, item_html, published_url, source_feed_url,
+    story_id, xml_text,
+};
+use crate::model::clamp_date;
 use crate::store::Story;
+
+/// An RFC 2822 date, which chrono refuses (by panicking) to write for a year
+/// outside 0-9999: every date is brought into range first.
+fn rfc2822(t: DateTime<Utc>) -> String {
+    clamp_date(t).to_rfc2822()
+}
 
 fn atom_link(href: &str, rel: &str) -> Link {
     Link {
@@ -33,7 +45,7 @@ pub fn render_rss(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
         ))
         .into_owned(),
         generator: Some(format!("tributary {}", env!("CARGO_PKG_VERSION"))),
-        last_build_date: newest.map(|t| t.to_rfc2822()),
+        last_build_date: newest.map(rfc2822),
         items: stories.iter().map(|s| item(meta, s)).collect(),
         atom_ext: Some(AtomExtension { links }),
         namespaces: BTreeMap::from([
@@ -72,7 +84,7 @@ fn item(meta: &FeedMeta, story: &Story) -> rss::Item {
     };
     rss::Item {
         title: Some(xml_text(&entry_title(item)).into_owned()),
-        link: item.link.clone(),
+        link: item.link.as_deref().and_then(published_url),
         description: item_html(item).map(|h| xml_text(&h).into_owned()),
         // RSS's <author> wants an e-mail address; a name alone goes in dc:creator
         // by custom, which readers show as well.
@@ -101,21 +113,24 @@ fn item(meta: &FeedMeta, story: &Story) -> rss::Item {
                 domain: None,
             })
             .collect(),
-        enclosure: item.enclosures.first().map(|e| rss::Enclosure {
-            url: e.url.clone(),
-            length: e.length.unwrap_or(0).to_string(),
-            mime_type: e
-                .media_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".to_string()),
+        // RSS allows one enclosure: the first that may be published.
+        enclosure: item.enclosures.iter().find_map(|e| {
+            Some(rss::Enclosure {
+                url: published_url(&e.url)?,
+                length: e.length.unwrap_or(0).to_string(),
+                mime_type: e.media_type.as_deref().map_or_else(
+                    || "application/octet-stream".to_string(),
+                    |t| xml_text(t).into_owned(),
+                ),
+            })
         }),
         guid: Some(rss::Guid {
             value: story_id(&meta.home_url, story.id),
             permalink: false,
         }),
-        pub_date: Some(item.published.unwrap_or(story.sort_at).to_rfc2822()),
+        pub_date: Some(rfc2822(item.published.unwrap_or(story.sort_at))),
         source: story.sources.first().map(|s| rss::Source {
-            url: s.feed_url.clone(),
+            url: source_feed_url(&meta.home_url, s, "rss"),
             title: Some(xml_text(&s.name).into_owned()),
         }),
         extensions: BTreeMap::from([(

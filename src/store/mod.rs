@@ -145,6 +145,8 @@ pub(crate) fn to_millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// A stored time, brought into the range every output can write: databases
+/// written by older versions may hold any date a feed gave.
 pub(crate) fn from_millis(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+    crate::model::clamped_date(ms)
 }
