@@ -13,6 +13,7 @@ use tributary::render::FeedMeta;
 use tributary::render::atom::render_atom;
 use tributary::render::html::{RiverPage, render_html};
 use tributary::render::json::render_json;
+use tributary::render::markdown::render_markdown;
 use tributary::render::rss::render_rss;
 use tributary::store::{SourceRef, StoredItem, Story};
 
@@ -118,6 +119,41 @@ fn check_outputs(stories: &[Story]) -> Result<(), String> {
     let bad = unsafe_urls(&absolute);
     if !bad.is_empty() {
         return Err(format!("the river page publishes {bad:?}"));
+    }
+    for story in stories {
+        markdown_is_safe(&render_markdown(story))?;
+    }
+    Ok(())
+}
+
+/// A Markdown export file: front matter any YAML loader reads, with a valid date
+/// and a safe `url`, and only safe link targets in the text.
+fn markdown_is_safe(text: &str) -> Result<(), String> {
+    let (front, body) = text
+        .strip_prefix("---\n")
+        .and_then(|t| t.split_once("\n---\n"))
+        .ok_or_else(|| format!("markdown without front matter: {text}"))?;
+    let docs = yaml_rust2::YamlLoader::load_from_str(front)
+        .map_err(|e| format!("markdown front matter is not YAML ({e}): {front}"))?;
+    let yaml = &docs[0];
+    let published = yaml["published"].as_str().unwrap_or_default();
+    DateTime::parse_from_rfc3339(published)
+        .map_err(|e| format!("markdown date {published:?}: {e}"))?;
+    let mut urls: Vec<(String, String)> = yaml["url"]
+        .as_str()
+        .map(|u| ("url".to_string(), u.to_string()))
+        .into_iter()
+        .collect();
+    // Link and image targets: `](target` not preceded by an escaping backslash.
+    let target = regex::Regex::new(r"(?:^|[^\\])\]\(<?([^)>\s]+)").unwrap();
+    urls.extend(
+        target
+            .captures_iter(body)
+            .map(|c| ("markdown link".to_string(), c[1].to_string())),
+    );
+    let bad = unsafe_urls(&urls);
+    if !bad.is_empty() {
+        return Err(format!("markdown publishes {bad:?}: {text}"));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use chrono::SecondsFormat;
 
 use super::{entry_title, item_html, shorten};
 use crate::categorize::slug;
+use crate::model::clamp_date;
 use crate::sanitize::plain_text;
 use crate::store::Story;
 
@@ -57,9 +58,7 @@ pub fn render_markdown(story: &Story) -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| plain_text(&html));
     let summary = shorten(summary_text, SUMMARY_CHARS, " ...");
-    let published = item
-        .published
-        .unwrap_or(story.sort_at)
+    let published = clamp_date(item.published.unwrap_or(story.sort_at))
         .to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut out = String::from("---\n");
     out.push_str(&format!("title: {}\n", quoted(&entry_title(item))));
@@ -68,8 +67,8 @@ pub fn render_markdown(story: &Story) -> String {
         .first()
         .map_or(item.source.as_str(), |s| s.name.as_str());
     out.push_str(&format!("source: {}\n", quoted(source)));
-    if let Some(link) = &item.link {
-        out.push_str(&format!("url: {}\n", quoted(link)));
+    if let Some(link) = item.link.as_deref().and_then(super::published_url) {
+        out.push_str(&format!("url: {}\n", quoted(&link)));
     }
     out.push_str(&format!("published: {}\n", quoted(&published)));
     if let Some(first) = story.categories.first() {
@@ -91,13 +90,9 @@ pub fn render_markdown(story: &Story) -> String {
 /// It is at most [`MAX_FILE_NAME_BYTES`] long, cut on a character boundary, and
 /// never starts with `-` (which commands would read as an option).
 pub fn markdown_file_name(story: &Story) -> String {
-    let at = story.item.published.unwrap_or(story.sort_at);
-    // A date outside years 0-9999 would not be written as four digits.
-    let date = if (0..=9999).contains(&chrono::Datelike::year(&at)) {
-        at.format("%Y-%m-%d").to_string()
-    } else {
-        "0000-00-00".to_string()
-    };
+    let date = clamp_date(story.item.published.unwrap_or(story.sort_at))
+        .format("%Y-%m-%d")
+        .to_string();
     let room = MAX_FILE_NAME_BYTES - date.len() - "-.md".len();
     let mut title = String::new();
     for c in slug(&entry_title(&story.item)).chars().take(80) {
