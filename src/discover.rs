@@ -30,7 +30,9 @@ pub struct Found {
 
 /// Finds and reads the feed behind `url`. The error says what was tried.
 pub async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
-    let (body, final_url) = get(fetcher, url).await.map_err(|e| format!("{url}: {e}"))?;
+    let (body, final_url) = get(fetcher, url)
+        .await
+        .map_err(|e| format!("{}: {e}", crate::redact::shown_url(url)))?;
     match parse_feed(&body, &final_url) {
         Ok(feed) => {
             return Ok(Found {
@@ -39,7 +41,7 @@ pub async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
             });
         }
         Err(ParseError::Html) => {}
-        Err(e) => return Err(format!("{url}: {e}")),
+        Err(e) => return Err(format!("{}: {e}", crate::redact::shown_url(url))),
     }
     let mut tried = Vec::new();
     let announced = discover_feeds(&body, &final_url);

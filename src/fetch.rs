@@ -171,7 +171,7 @@ impl Fetcher {
         if refuse_unless_http(stored).is_ok() {
             return self.fetch(stored, validators).await;
         }
-        tracing::warn!(url = %configured, "stored address is not http(s) and was not configured; fetching the configured address");
+        tracing::warn!(url = %crate::redact::shown_url(configured), "stored address is not http(s) and was not configured; fetching the configured address");
         let mut outcome = self
             .fetch_configured(configured, &Validators::default())
             .await?;
@@ -221,7 +221,7 @@ impl Fetcher {
                 } else {
                     only_permanent_so_far = false;
                 }
-                tracing::debug!(url = %current, status, to = %next, "redirected");
+                tracing::debug!(url = %crate::redact::shown_url(&current), status, to = %crate::redact::shown_url(&next), "redirected");
                 current = next;
                 continue;
             }

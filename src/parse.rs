@@ -73,7 +73,7 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
             let mut feed = convert(feed, url, &base);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
             if feed.items.len() > MAX_ITEMS {
-                tracing::warn!(url = %url, items = feed.items.len(), kept = MAX_ITEMS, "feed has too many items; the rest are ignored");
+                tracing::warn!(url = %crate::redact::shown_url(url), items = feed.items.len(), kept = MAX_ITEMS, "feed has too many items; the rest are ignored");
                 feed.items.truncate(MAX_ITEMS);
             }
             Ok(feed)

@@ -267,7 +267,7 @@ async fn read_feed(
     let Some(feed_url) = links.into_iter().next() else {
         return Err(format!("{} and links no feed", ParseError::Html));
     };
-    tracing::debug!(source = %source.name, page = %meta.final_url, feed = %feed_url, "following the page's feed link");
+    tracing::debug!(source = %source.name, page = %shown_url(&meta.final_url), feed = %shown_url(&feed_url), "following the page's feed link");
     let (body, url) = match ctx.fetcher.fetch(&feed_url, &Validators::default()).await {
         Ok(FetchOutcome::Fetched { body, meta }) => (body, meta.final_url),
         Ok(FetchOutcome::NotModified { .. }) => {
@@ -275,15 +275,26 @@ async fn read_feed(
                 "the page links {feed_url}, which answered 304 to a plain request"
             ));
         }
-        Err(e) => return Err(format!("the page links {feed_url}, which failed: {e}")),
+        Err(e) => {
+            return Err(format!(
+                "the page links {}, which failed: {e}",
+                shown_url(&feed_url)
+            ));
+        }
     };
     match parse_on_worker(ctx, source, body, url).await {
         Ok(found) => Ok(Found {
             found_at: Some(feed_url),
             ..found
         }),
-        Err(Unread::Parse(e)) => Err(format!("the page links {feed_url}, which is {e}")),
-        Err(Unread::Page(_)) => Err(format!("the page links {feed_url}, which is another page")),
+        Err(Unread::Parse(e)) => Err(format!(
+            "the page links {}, which is {e}",
+            shown_url(&feed_url)
+        )),
+        Err(Unread::Page(_)) => Err(format!(
+            "the page links {}, which is another page",
+            shown_url(&feed_url)
+        )),
     }
 }
 
