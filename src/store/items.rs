@@ -5,9 +5,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::{Store, StoreError, search, to_millis};
+use super::{Store, StoreError, begin_write, search, to_millis};
 use crate::fetch::Validators;
 use crate::model::IdentifiedItem;
+
+/// Items pruned in one commit at most.
+const PRUNE_BATCH: usize = 1000;
 
 /// What polling one source produced, to be stored.
 #[derive(Debug)]
@@ -83,7 +86,7 @@ impl Store {
         records: &[&PollRecord],
     ) -> Vec<Result<StoreCounts, StoreError>> {
         let fold = self.fold;
-        let mut tx = match self.conn.transaction() {
+        let mut tx = match begin_write(&mut self.conn) {
             Ok(tx) => tx,
             Err(e) => {
                 return records
@@ -99,6 +102,22 @@ impl Store {
                 sp.commit()?;
                 Ok(counts)
             });
+            if let Err(e) = &result
+                && tx.is_autocommit()
+            {
+                // SQLite rolled the whole transaction back (a full disk, an I/O
+                // error): nothing of this group is kept, and the records left
+                // must not run outside a transaction.
+                let cause = match e {
+                    StoreError::Sql(e) => clone_error(e),
+                    _ => rusqlite::Error::InvalidQuery,
+                };
+                let lost = || Err(StoreError::Sql(clone_error(&cause)));
+                results.iter_mut().for_each(|r| *r = lost());
+                results.push(result);
+                results.resize_with(records.len(), lost);
+                return results;
+            }
             results.push(result);
         }
         if let Err(e) = tx.commit() {
@@ -483,15 +502,16 @@ impl Store {
 
     /// Prunes, in every source, the items dated before `cutoff` that are not among
     /// its newest `keep_per_source`; they are tombstoned so they never come back.
-    /// Returns how many were pruned.
+    /// Returns how many were pruned. Commits in batches, so a large prune does
+    /// not hold the write lock for long.
     pub fn prune(
         &mut self,
         cutoff: DateTime<Utc>,
         keep_per_source: u32,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction()?;
-        let doomed: Vec<(i64, i64, String, i64)> = tx
+        let doomed: Vec<(i64, i64, String, i64)> = self
+            .conn
             .prepare_cached(
                 "SELECT id, source_id, key, story_id FROM (
                     SELECT id, source_id, key, story_id, sort_at, row_number() OVER
@@ -504,23 +524,32 @@ impl Store {
             })?
             .collect::<Result<_, _>>()?;
         let at = to_millis(now);
-        {
-            let mut mark = tx.prepare_cached(
-                "INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
-            for (id, source_id, key, _) in &doomed {
-                mark.execute(params![source_id, key, at])?;
-                delete.execute([id])?;
-                search::forget(&tx, *id)?;
+        let mut pruned = 0;
+        for batch in doomed.chunks(PRUNE_BATCH) {
+            let tx = begin_write(&mut self.conn)?;
+            {
+                let mut mark = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)",
+                )?;
+                // Still past the cutoff: another process may have changed it since.
+                let mut delete =
+                    tx.prepare_cached("DELETE FROM items WHERE id = ?1 AND sort_at < ?2")?;
+                for (id, source_id, key, _) in batch {
+                    if delete.execute(params![id, to_millis(cutoff)])? == 0 {
+                        continue;
+                    }
+                    mark.execute(params![source_id, key, at])?;
+                    search::forget(&tx, *id)?;
+                    pruned += 1;
+                }
             }
+            let mut stories: Vec<i64> = batch.iter().map(|d| d.3).collect();
+            stories.sort_unstable();
+            stories.dedup();
+            tidy_stories(&tx, &stories)?;
+            tx.commit()?;
         }
-        let mut stories: Vec<i64> = doomed.iter().map(|d| d.3).collect();
-        stories.sort_unstable();
-        stories.dedup();
-        tidy_stories(&tx, &stories)?;
-        tx.commit()?;
-        Ok(doomed.len() as u64)
+        Ok(pruned)
     }
 }
 
