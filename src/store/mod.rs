@@ -16,7 +16,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, FileControl, MAIN_DB, OpenFlags, Transaction, TransactionBehavior};
 
 pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
 pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
@@ -63,6 +63,9 @@ pub enum StoreError {
 /// one's, such as `tributary poll` beside `tributary run`) before giving up.
 /// Every long job (indexing, pruning) commits in batches well within it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bytes a write-ahead log is cut back to after a checkpoint.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// An open database.
 pub struct Store {
@@ -121,6 +124,7 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "query_only", true)
             .map_err(open_err)?;
+        keep_wal_files(&conn).map_err(open_err)?;
         Ok(Store {
             conn,
             fold: FoldPolicy::from(&crate::config::Dedup::default()),
@@ -195,11 +199,24 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(mode, "database is not in WAL mode");
     }
+    keep_wal_files(conn)?;
+    // A WAL grown large once (a long read holding back checkpoints) is cut back
+    // to this after the next checkpoint instead of keeping its size for good.
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     // In WAL mode NORMAL never corrupts and keeps every commit across a process
     // crash; only an OS crash may lose the last commits.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
+}
+
+/// Keeps the `-wal` and `-shm` files when the last connection closes (SQLite's
+/// persistent WAL). SQLite needs them to open the database at all, and on a
+/// full disk it could not create them again: tributary would not start and
+/// could not serve what it has. Kept, their space is reused on the next open.
+fn keep_wal_files(conn: &Connection) -> rusqlite::Result<()> {
+    let mut persist = 1;
+    conn.file_control(Some(MAIN_DB), FileControl::PersistWal(&mut persist))
 }
 
 /// Milliseconds since the Unix epoch, as times are stored.
