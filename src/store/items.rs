@@ -595,3 +595,87 @@ fn fingerprint(identified: &IdentifiedItem) -> i64 {
     }
     h.digest() as i64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IdentityMode, Item, Source};
+
+    fn fetched(source_id: i64, key: &str, text_len: usize) -> PollRecord {
+        let item = Item {
+            guid: Some(key.into()),
+            link: Some(format!("https://site.example/{key}")),
+            title: Some(format!("Story {key}")),
+            published: None,
+            updated: None,
+            authors: Vec::new(),
+            categories: Vec::new(),
+            summary: Some("x".repeat(text_len)),
+            content: None,
+            enclosures: Vec::new(),
+            base: None,
+        };
+        PollRecord {
+            source_id,
+            at: Utc::now(),
+            next_fetch_at: Utc::now(),
+            moved_to: None,
+            result: PollResult::Fetched {
+                status: 200,
+                validators: Validators::default(),
+                feed_title: None,
+                feed_link: None,
+                items: vec![IdentifiedItem {
+                    key: key.into(),
+                    canonical_link: item.link.clone(),
+                    story_link: item.link.clone(),
+                    item,
+                }],
+                dropped: Vec::new(),
+                ttl_minutes: None,
+                skip_hours: Vec::new(),
+                skip_days: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_group_that_fills_the_disk_keeps_none_of_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let source = Source {
+            name: "a".into(),
+            url: url::Url::parse("https://site.example/feed").unwrap(),
+            categories: Vec::new(),
+            schedule: None,
+            identity: IdentityMode::Auto,
+        };
+        let id = store.sync_sources(&[source]).unwrap()[0].id;
+        // The database may not grow: SQLite fails the big record with
+        // SQLITE_FULL and rolls the whole transaction back.
+        let _: i64 = store
+            .conn
+            .query_row("PRAGMA max_page_count = 1", [], |r| r.get(0))
+            .unwrap();
+        let (small, big, after) = (
+            fetched(id, "1", 10),
+            fetched(id, "2", 200_000),
+            fetched(id, "3", 10),
+        );
+        let results = store.record_polls(&[&small, &big, &after]);
+        assert_eq!(results.len(), 3);
+        for r in &results {
+            let e = r.as_ref().expect_err("nothing of the group is kept");
+            assert!(e.to_string().contains("full"), "{e}");
+        }
+        let items: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            items, 0,
+            "no record ran outside the rolled back transaction"
+        );
+        assert!(store.conn.is_autocommit());
+    }
+}

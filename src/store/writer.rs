@@ -185,3 +185,24 @@ mod test_hook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_goes_on_after_work_that_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, thread) = Writer::spawn(Store::open(&dir.path().join("t.db")).unwrap());
+        let failed = writer
+            .with_store(|_| -> u32 { panic!("a bug in one piece of work") })
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::WriterPanicked(_))),
+            "{failed:?}"
+        );
+        assert!(writer.with_store(|s| s.ping()).await.unwrap());
+        drop(writer);
+        assert!(thread.join().is_ok());
+    }
+}
