@@ -33,6 +33,10 @@ use crate::store::{FoldPolicy, SourceState, Store, StoreError, Writer};
 /// A source whose next fetch is at most this far ahead is due at a tick: cron
 /// ticks and stored times may differ by a few milliseconds.
 const DUE_SLACK: Duration = Duration::from_millis(250);
+/// What went wrong when the `[poll]` settings cannot be put to work (a
+/// `user_agent` that is no valid header value passes the config check).
+const SETUP_FAILED: &str =
+    "cannot set up fetching with the [poll] settings (is user_agent a valid HTTP header value?)";
 /// Longest random-looking delay spreading a scheduled round's requests.
 const MAX_SPREAD: Duration = Duration::from_secs(10);
 
@@ -47,12 +51,13 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut store = Store::open(&config.storage.database)?;
     store.set_fold_policy(FoldPolicy::from(&config.dedup));
     let (writer, writer_thread) = Writer::spawn(store);
+    let metrics = Arc::new(Metrics::default());
+    let ctx = PollContext::new(&config, writer, Some(metrics.clone())).context(SETUP_FAILED)?;
     let reader = Store::open(&config.storage.database)?;
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
-    let metrics = Arc::new(Metrics::default());
     let state = AppState::new(reader, Settings::from(&config), metrics.clone());
     let (stop_server, server_stopped) = watch::channel(false);
     let server = tokio::spawn(serve(listener, state.clone(), async move {
@@ -64,7 +69,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     );
     let _ = sd_notify::notify(&[NotifyState::Ready]);
 
-    let mut daemon = Daemon::new(config_path.to_path_buf(), config, writer, metrics, state).await?;
+    let mut daemon = Daemon::new(config_path.to_path_buf(), config, ctx, metrics, state).await?;
     let result = daemon.run().await;
 
     let _ = sd_notify::notify(&[NotifyState::Stopping]);
@@ -109,11 +114,10 @@ impl Daemon {
     async fn new(
         config_path: PathBuf,
         config: Config,
-        writer: Writer,
+        ctx: PollContext,
         metrics: Arc<Metrics>,
         server: Arc<AppState>,
     ) -> anyhow::Result<Daemon> {
-        let ctx = PollContext::new(&config, writer, Some(metrics.clone()))?;
         let scheduler = JobScheduler::new().await?;
         // A tick that comes while one waits is the same tick.
         let (ticks_tx, ticks) = mpsc::channel(1);
@@ -397,7 +401,7 @@ impl Daemon {
     /// that fails leaves the running one whole.
     async fn apply(&mut self, config: Config) -> anyhow::Result<()> {
         let ctx = PollContext::new(&config, self.ctx.writer.clone(), self.ctx.metrics.clone())
-            .context("cannot set up fetching")?;
+            .context(SETUP_FAILED)?;
         let jobs = self.cron_jobs(&config)?;
         self.replace_jobs(jobs).await?;
         if config.storage.database != self.config.storage.database {

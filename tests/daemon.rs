@@ -209,6 +209,7 @@ async fn a_reload_that_cannot_set_up_fetching_is_rejected_and_the_daemon_goes_on
     );
     assert_eq!(daemon.metric("degraded").await, Some(1.0));
     assert!(daemon.logged("new config rejected"), "{:?}", daemon.log);
+    assert!(daemon.logged("user_agent"), "the log says what to fix");
     let before = host.requests_to("/f/a").len();
     assert!(
         eventually(10, || host.requests_to("/f/a").len() >= before + 2).await,
