@@ -85,7 +85,85 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-type Round = JoinHandle<Result<RoundSummary, StoreError>>;
+type Round = JoinHandle<Result<RoundDone, RoundError>>;
+
+/// What a round works with, taken from the config when it starts.
+struct RoundPlan {
+    sources: Vec<Source>,
+    concurrency: usize,
+    per_host: usize,
+    spread: Duration,
+    retention: Duration,
+    keep_per_source: u32,
+}
+
+/// What a finished round did.
+struct RoundDone {
+    summary: RoundSummary,
+    /// items pruned and indexed after the polls, or why that failed
+    upkeep: Result<(u64, u64), StoreError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RoundError {
+    #[error("cannot start a poll round: {0}")]
+    Start(StoreError),
+    #[error("poll round stopped: {0}")]
+    Poll(StoreError),
+}
+
+/// One round: sources brought in step with the config, the due ones polled,
+/// then retention and the search index. It runs as a task of its own, so the
+/// daemon's loop never waits for the database: signals and the watchdog are
+/// answered whatever the database does.
+async fn run_round(ctx: PollContext, plan: RoundPlan) -> Result<RoundDone, RoundError> {
+    let writer = ctx.writer.clone();
+    let sources = plan.sources.clone();
+    let states = writer
+        .with_store(move |store| {
+            store.check_file()?;
+            store.sync_sources(&sources)
+        })
+        .await
+        .and_then(|states| states)
+        .map_err(RoundError::Start)?;
+    let due_by = Utc::now() + DUE_SLACK;
+    let jobs: Vec<(Source, SourceState)> = plan
+        .sources
+        .into_iter()
+        .zip(states)
+        .filter(|(_, s)| !s.disabled && s.next_fetch_at.is_none_or(|t| t <= due_by))
+        .collect();
+    tracing::debug!(due = jobs.len(), "poll round");
+    let summary = poll_round(
+        ctx,
+        jobs,
+        plan.concurrency,
+        plan.per_host,
+        plan.spread,
+        |_| {},
+    )
+    .await
+    .map_err(RoundError::Poll)?;
+    let upkeep = upkeep(&writer, plan.retention, plan.keep_per_source).await;
+    Ok(RoundDone { summary, upkeep })
+}
+
+/// Retention, then the search index a batch per job, so polls stored meanwhile
+/// are not held up behind a large backlog and a stop need not wait for it.
+async fn upkeep(writer: &Writer, retention: Duration, keep: u32) -> Result<(u64, u64), StoreError> {
+    let pruned = writer
+        .with_store(move |s| s.prune_past_retention(retention, keep, Utc::now()))
+        .await??;
+    let mut indexed = 0;
+    loop {
+        let (batch, more) = writer.with_store(|s| s.index_batch()).await??;
+        indexed += batch;
+        if !more {
+            return Ok((pruned, indexed));
+        }
+    }
+}
 
 struct Daemon {
     config_path: PathBuf,
@@ -147,7 +225,7 @@ impl Daemon {
         let watchdog_every = sd_notify::watchdog_enabled().map(|d| d / 2);
         let mut watchdog =
             tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
-        let mut round: Option<Round> = self.start_round(Duration::ZERO).await;
+        let mut round: Option<Round> = Some(self.start_round(Duration::ZERO));
         let mut again = false;
         loop {
             tokio::select! {
@@ -155,14 +233,14 @@ impl Daemon {
                     if round.is_some() {
                         again = true;
                     } else {
-                        round = self.start_round(self.spread()).await;
+                        round = Some(self.start_round(self.spread()));
                     }
                 }
                 finished = async { round.as_mut().expect("guarded by the if").await }, if round.is_some() => {
                     round = None;
-                    self.after_round(finished).await;
+                    self.after_round(finished);
                     if std::mem::take(&mut again) {
-                        round = self.start_round(self.spread()).await;
+                        round = Some(self.start_round(self.spread()));
                     }
                 }
                 _ = hup.recv() => {
@@ -242,63 +320,30 @@ impl Daemon {
         Ok(())
     }
 
-    /// Starts a round over the sources that are due; `None` when it cannot
-    /// start (reported; the next tick tries again).
-    async fn start_round(&mut self, spread: Duration) -> Option<Round> {
-        let sources = self.config.sources.clone();
-        let states = self
-            .ctx
-            .writer
-            .with_store(move |store| {
-                store.check_file()?;
-                store.sync_sources(&sources)
-            })
-            .await
-            .and_then(|states| states);
-        let states = match states {
-            Ok(states) => states,
-            Err(e) => {
-                self.round_failed(format!("cannot start a poll round: {e}"));
-                return None;
-            }
+    /// Starts a round with the current config.
+    fn start_round(&self, spread: Duration) -> Round {
+        let plan = RoundPlan {
+            sources: self.config.sources.clone(),
+            concurrency: self.config.poll.concurrency,
+            per_host: self.config.poll.per_host,
+            spread,
+            retention: self.config.storage.retention,
+            keep_per_source: self.config.storage.keep_per_source,
         };
-        let due_by = Utc::now() + DUE_SLACK;
-        let jobs: Vec<(Source, SourceState)> = self
-            .config
-            .sources
-            .iter()
-            .cloned()
-            .zip(states)
-            .filter(|(_, s)| !s.disabled && s.next_fetch_at.is_none_or(|t| t <= due_by))
-            .collect();
-        tracing::debug!(due = jobs.len(), "poll round");
-        let ctx = self.ctx.clone();
-        let (concurrency, per_host) = (self.config.poll.concurrency, self.config.poll.per_host);
-        Some(tokio::spawn(async move {
-            poll_round(ctx, jobs, concurrency, per_host, spread, |_| {}).await
-        }))
+        tokio::spawn(run_round(self.ctx.clone(), plan))
     }
 
-    /// Upkeep after a round (retention, the search index), and its report.
-    async fn after_round(&mut self, finished: Result<Result<RoundSummary, StoreError>, JoinError>) {
-        let summary = match finished {
-            Ok(Ok(summary)) => summary,
-            Ok(Err(e)) => return self.round_failed(format!("poll round stopped: {e}")),
+    /// Reports a finished round; a failed one makes the daemon degraded until
+    /// one succeeds.
+    fn after_round(&mut self, finished: Result<Result<RoundDone, RoundError>, JoinError>) {
+        let done = match finished {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => return self.round_failed(e.to_string()),
             Err(e) => return self.round_failed(format!("poll round panicked: {e}")),
         };
         self.metrics.round_done();
-        let retention = self.config.storage.retention;
-        let keep = self.config.storage.keep_per_source;
-        let upkeep = self
-            .ctx
-            .writer
-            .with_store(move |store| -> Result<(u64, u64), StoreError> {
-                let pruned = store.prune_past_retention(retention, keep, Utc::now())?;
-                Ok((pruned, store.index_pending()?))
-            })
-            .await
-            .and_then(|done| done);
-        let (pruned, indexed) = *upkeep.as_ref().unwrap_or(&(0, 0));
+        let summary = &done.summary;
+        let (pruned, indexed) = *done.upkeep.as_ref().unwrap_or(&(0, 0));
         let polled = summary.ok + summary.not_modified + summary.failed;
         if polled > 0 {
             tracing::info!(
@@ -323,7 +368,7 @@ impl Daemon {
             );
             let _ = sd_notify::notify(&[NotifyState::Status(&status)]);
         }
-        if let Err(e) = upkeep {
+        if let Err(e) = &done.upkeep {
             self.round_failed(format!(
                 "pruning or indexing after a poll round failed: {e}"
             ));
@@ -411,14 +456,13 @@ impl Daemon {
             tracing::warn!("server.listen changed; it takes effect on restart");
         }
         let fold = FoldPolicy::from(&config.dedup);
-        if let Err(e) = self
-            .ctx
-            .writer
-            .with_store(move |s| s.set_fold_policy(fold))
-            .await
-        {
-            tracing::error!(error = %e, "cannot change how stories are folded");
-        }
+        let writer = self.ctx.writer.clone();
+        // Not waited for: the writer may be busy, and the loop must not be.
+        tokio::spawn(async move {
+            if let Err(e) = writer.with_store(move |s| s.set_fold_policy(fold)).await {
+                tracing::error!(error = %e, "cannot change how stories are folded");
+            }
+        });
         self.ctx = ctx;
         self.server.set_settings(Settings::from(&config));
         let before = self.config.sources.len();

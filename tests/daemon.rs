@@ -277,3 +277,42 @@ async fn a_panicking_poll_is_reported_and_the_daemon_goes_on() {
     let status = daemon.stop().await;
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_answers_signals_while_the_database_is_busy() {
+    let host = FeedHost::start().await;
+    host.set_feed("a", &rss(&[item(1)]));
+    let setup = Setup::new("", &[("A", host.url("/f/a"))]);
+    schedule_every_second(&setup);
+    let mut daemon = RunningDaemon::start(&setup, &[]).await;
+    assert!(eventually(10, || !host.requests_to("/f/a").is_empty()).await);
+
+    // Another process holds the write lock: the daemon's writer waits for it
+    // (as behind a long indexing pass), yet the daemon itself must go on
+    // answering signals, and systemd's watchdog with them.
+    let other = rusqlite::Connection::open(setup.database()).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let busy_since = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let good = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(&setup.config, format!("{good}\n[poll]\nbogus = 1\n")).unwrap();
+    daemon.signal("HUP");
+    assert!(
+        wait_until(3, || async {
+            daemon.metric("reload_failures_total").await == Some(1.0)
+        })
+        .await,
+        "the reload waited for the database"
+    );
+    assert!(busy_since.elapsed() < Duration::from_secs(10));
+    other.execute_batch("COMMIT").unwrap();
+    std::fs::write(&setup.config, good).unwrap();
+    let before = host.requests_to("/f/a").len();
+    assert!(
+        eventually(10, || host.requests_to("/f/a").len() > before).await,
+        "polling goes on once the database is free"
+    );
+    assert!(daemon.is_running());
+    let status = daemon.stop().await;
+    assert!(status.success(), "{status:?}");
+}

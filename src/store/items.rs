@@ -602,19 +602,14 @@ mod tests {
     use crate::model::{IdentityMode, Item, Source};
 
     fn fetched(source_id: i64, key: &str, text_len: usize) -> PollRecord {
-        let item = Item {
-            guid: Some(key.into()),
-            link: Some(format!("https://site.example/{key}")),
-            title: Some(format!("Story {key}")),
-            published: None,
-            updated: None,
-            authors: Vec::new(),
-            categories: Vec::new(),
-            summary: Some("x".repeat(text_len)),
-            content: None,
-            enclosures: Vec::new(),
-            base: None,
-        };
+        fetched_titled(source_id, &[(key, &format!("Story {key}"))], text_len)
+    }
+
+    fn fetched_titled(source_id: i64, items: &[(&str, &str)], text_len: usize) -> PollRecord {
+        let items = items
+            .iter()
+            .map(|(key, title)| identified(key, title, text_len))
+            .collect();
         PollRecord {
             source_id,
             at: Utc::now(),
@@ -625,12 +620,7 @@ mod tests {
                 validators: Validators::default(),
                 feed_title: None,
                 feed_link: None,
-                items: vec![IdentifiedItem {
-                    key: key.into(),
-                    canonical_link: item.link.clone(),
-                    story_link: item.link.clone(),
-                    item,
-                }],
+                items,
                 dropped: Vec::new(),
                 ttl_minutes: None,
                 skip_hours: Vec::new(),
@@ -639,9 +629,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_group_that_fills_the_disk_keeps_none_of_its_records() {
-        let dir = tempfile::tempdir().unwrap();
+    fn identified(key: &str, title: &str, text_len: usize) -> IdentifiedItem {
+        let item = Item {
+            guid: Some(key.into()),
+            link: Some(format!("https://site.example/{key}")),
+            title: Some(title.into()),
+            published: None,
+            updated: None,
+            authors: Vec::new(),
+            categories: Vec::new(),
+            summary: Some("x".repeat(text_len)),
+            content: None,
+            enclosures: Vec::new(),
+            base: None,
+        };
+        IdentifiedItem {
+            key: key.into(),
+            canonical_link: item.link.clone(),
+            story_link: item.link.clone(),
+            item,
+        }
+    }
+
+    fn new_store(dir: &tempfile::TempDir) -> (Store, i64) {
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
         let source = Source {
             name: "a".into(),
@@ -651,6 +661,45 @@ mod tests {
             identity: IdentityMode::Auto,
         };
         let id = store.sync_sources(&[source]).unwrap()[0].id;
+        (store, id)
+    }
+
+    fn matches(store: &Store, word: &str) -> i64 {
+        store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM items_fts WHERE items_fts MATCH ?1",
+                [word],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn indexing_in_batches_misses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, id) = new_store(&dir);
+        let keys: Vec<String> = (0..2500).map(|n| n.to_string()).collect();
+        let titles: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "Story")).collect();
+        store.record_poll(&fetched_titled(id, &titles, 10)).unwrap();
+        assert_eq!(store.index_pending().unwrap(), 2500);
+        assert_eq!(matches(&store, "story"), 2500);
+        assert!(!store.index_is_stale().unwrap());
+
+        // One item changed, one new: both indexed on the next pass.
+        let changed = [("5", "Zebra"), ("new", "Zebra")];
+        store
+            .record_poll(&fetched_titled(id, &changed, 10))
+            .unwrap();
+        assert_eq!(store.index_pending().unwrap(), 2);
+        assert_eq!(matches(&store, "zebra"), 2);
+        assert_eq!(matches(&store, "story"), 2499);
+    }
+
+    #[test]
+    fn a_group_that_fills_the_disk_keeps_none_of_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, id) = new_store(&dir);
         // The database may not grow: SQLite fails the big record with
         // SQLITE_FULL and rolls the whole transaction back.
         let _: i64 = store

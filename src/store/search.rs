@@ -17,16 +17,17 @@ impl Store {
     pub fn index_pending(&mut self) -> Result<u64, StoreError> {
         let mut indexed = 0u64;
         loop {
-            let batch = self.index_batch()?;
+            let (batch, more) = self.index_batch()?;
             indexed += batch;
-            if batch < INDEX_BATCH as u64 {
+            if !more {
                 return Ok(indexed);
             }
         }
     }
 
-    /// Indexes at most `INDEX_BATCH` pending items, in one transaction.
-    fn index_batch(&mut self) -> Result<u64, StoreError> {
+    /// Indexes the next pending items, a few thousand at most, in one
+    /// transaction. Returns how many, and whether more wait.
+    pub fn index_batch(&mut self) -> Result<(u64, bool), StoreError> {
         let tx = begin_write(&mut self.conn)?;
         let upto: i64 = tx.query_row("SELECT indexed_upto FROM fts_state", [], |r| r.get(0))?;
         let mut indexed = 0u64;
@@ -61,7 +62,7 @@ impl Store {
         }
         tx.execute("UPDATE fts_state SET indexed_upto = ?1", [newest])?;
         tx.commit()?;
-        Ok(indexed)
+        Ok((indexed, indexed == INDEX_BATCH as u64))
     }
 
     /// Whether items wait to be indexed.
