@@ -74,12 +74,14 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
 
     let _ = sd_notify::notify(&[NotifyState::Stopping]);
     drop(daemon);
+    // The server stops first: it may hold a handle to the writer.
+    let _ = stop_server.send(true);
+    let served = server.await;
     // Every handle to the writer is gone: it finishes what was handed to it.
     tokio::task::spawn_blocking(move || writer_thread.join())
         .await?
         .map_err(|_| anyhow::anyhow!("the database writer failed"))?;
-    let _ = stop_server.send(true);
-    server.await??;
+    served??;
     result?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
