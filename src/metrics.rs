@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use crate::pipeline::{Outcome, SourceReport};
 use crate::store::Health;
@@ -22,6 +22,10 @@ pub struct Metrics {
     latency: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_ms: AtomicU64,
+    round_failures: AtomicU64,
+    reload_failures: AtomicU64,
+    /// whether the last reload was rejected (the previous config still runs)
+    reload_rejected: AtomicBool,
     /// why the daemon is degraded (a failed round, a failed reload, a database
     /// that cannot be written); `None` while all is well
     problem: Mutex<Option<String>>,
@@ -51,6 +55,22 @@ impl Metrics {
     /// A poll round ended.
     pub fn round_done(&self) {
         self.polls.fetch_add(1, Relaxed);
+    }
+
+    /// A poll round failed (it could not start, store, or finish).
+    pub fn round_failed(&self) {
+        self.round_failures.fetch_add(1, Relaxed);
+    }
+
+    /// A reload was rejected: the previous config goes on.
+    pub fn reload_failed(&self) {
+        self.reload_failures.fetch_add(1, Relaxed);
+        self.reload_rejected.store(true, Relaxed);
+    }
+
+    /// A reload was taken.
+    pub fn reload_succeeded(&self) {
+        self.reload_rejected.store(false, Relaxed);
     }
 
     /// One source was polled.
@@ -91,6 +111,30 @@ impl Metrics {
             "counter",
             "Poll rounds run.",
             one(self.polls.load(Relaxed)),
+        );
+        metric(
+            "round_failures_total",
+            "counter",
+            "Poll rounds that failed (a database error, a panicked poll); retried on the next tick.",
+            one(self.round_failures.load(Relaxed)),
+        );
+        metric(
+            "reload_failures_total",
+            "counter",
+            "Reloads rejected; the previous config went on.",
+            one(self.reload_failures.load(Relaxed)),
+        );
+        metric(
+            "config_last_reload_successful",
+            "gauge",
+            "0 while the config file holds a rejected change, else 1.",
+            one(u64::from(!self.reload_rejected.load(Relaxed))),
+        );
+        metric(
+            "degraded",
+            "gauge",
+            "1 while the daemon is degraded (see /healthz for why), else 0.",
+            one(u64::from(self.problem().is_some())),
         );
         let mut fetches = Vec::new();
         for (o, outcome) in OUTCOMES.iter().enumerate() {

@@ -111,6 +111,8 @@ pub struct RoundSummary {
     pub counts: StoreCounts,
     pub elapsed_ms: u64,
     pub reports: Vec<SourceReport>,
+    /// sources whose poll panicked (a bug); counted as failed too
+    pub panicked: Vec<String>,
 }
 
 impl RoundSummary {
@@ -127,7 +129,8 @@ impl RoundSummary {
 /// `per_host` at a time against any one host. With a `spread`, each source
 /// waits a delay of its own below it first, so requests to a host do not come in
 /// one burst at the tick. `on_done` sees each report as it arrives (for a
-/// progress bar). A database failure stops the round.
+/// progress bar). A database failure stops the round; a poll that panics is
+/// reported as that source's failure and the round goes on.
 pub async fn poll_round(
     ctx: PollContext,
     jobs: Vec<(Source, SourceState)>,
@@ -140,6 +143,7 @@ pub async fn poll_round(
     let all = Arc::new(Semaphore::new(concurrency));
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let mut tasks = JoinSet::new();
+    let mut names = HashMap::new();
     for (source, state) in jobs {
         let host = state.fetch_url.host_str().map(str::to_ascii_lowercase);
         let host_limit = host.map(|h| {
@@ -151,7 +155,8 @@ pub async fn poll_round(
         let all = all.clone();
         let ctx = ctx.clone();
         let delay = spread_delay(&source.name, spread);
-        tasks.spawn(async move {
+        let name = source.name.clone();
+        let task = tasks.spawn(async move {
             tokio::time::sleep(delay).await;
             // The host's turn first, so a task waiting on a busy host holds no
             // overall slot that another host could use.
@@ -160,13 +165,31 @@ pub async fn poll_round(
                 None => None,
             };
             let _slot = all.acquire().await.expect("semaphore is never closed");
+            #[cfg(debug_assertions)]
+            panic_if_asked(&source.name);
             poll_source(&ctx, &source, &state).await
         });
+        names.insert(task.id(), name);
     }
     drop(ctx);
     let mut summary = RoundSummary::default();
-    while let Some(joined) = tasks.join_next().await {
-        let report = joined.expect("poll task panicked")?;
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let report = match joined {
+            Ok((_, report)) => report?,
+            Err(e) => {
+                let name = names.remove(&e.id()).unwrap_or_default();
+                tracing::error!(source = %name, error = %e, "poll task panicked");
+                summary.panicked.push(name.clone());
+                SourceReport {
+                    name,
+                    outcome: Outcome::Failed,
+                    status: None,
+                    counts: StoreCounts::default(),
+                    error: Some(format!("internal error: {e}")),
+                    elapsed_ms: 0,
+                }
+            }
+        };
         match report.outcome {
             Outcome::Fetched => summary.ok += 1,
             Outcome::NotModified => summary.not_modified += 1,
@@ -178,6 +201,15 @@ pub async fn poll_round(
     }
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(summary)
+}
+
+/// Debug builds only, for the tests: the poll of the source named by
+/// `TRIBUTARY_TEST_PANIC_SOURCE` panics, as a bug in it would.
+#[cfg(debug_assertions)]
+fn panic_if_asked(source: &str) {
+    if std::env::var_os("TRIBUTARY_TEST_PANIC_SOURCE").is_some_and(|n| n == source) {
+        panic!("the poll of {source} panics as TRIBUTARY_TEST_PANIC_SOURCE asks");
+    }
 }
 
 /// A source's own delay below `spread`: fixed for a given source and spread, and

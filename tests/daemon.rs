@@ -1,69 +1,15 @@
 //! `tributary run` as a process: the schedule keeps firing, fetches are polite,
-//! SIGHUP reloads, SIGTERM stops cleanly. The schedule ticks every second.
+//! SIGHUP reloads, SIGTERM stops cleanly, and what fails in a round or a reload
+//! leaves it running. The schedule ticks every second.
 
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{FeedHost, Setup, rss};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use common::{FeedHost, RunningDaemon, Setup, rss, schedule_every_second, wait_until};
 
 fn item(n: u32) -> String {
     format!("<guid>{n}</guid><link>https://site.example/{n}</link><title>Story {n}</title>")
-}
-
-struct Daemon {
-    child: Child,
-    base: String,
-}
-
-impl Daemon {
-    async fn start(setup: &Setup) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
-            .args(["run", "--config"])
-            .arg(&setup.config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-            .await
-            .expect("the daemon says where it serves")
-            .unwrap()
-            .unwrap();
-        let base = first
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .map(|addr| format!("http://{addr}"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"));
-        Daemon { child, base }
-    }
-
-    fn signal(&self, name: &str) {
-        let pid = self.child.id().unwrap().to_string();
-        assert!(
-            std::process::Command::new("kill")
-                .args([&format!("-{name}"), &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    /// SIGTERM, then the exit status, which must come within seconds.
-    async fn stop(mut self) -> std::process::ExitStatus {
-        self.signal("TERM");
-        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-            .await
-            .expect("the daemon stops within seconds of SIGTERM")
-            .unwrap()
-    }
 }
 
 /// Waits (polling every 100 ms, at most `secs`) until `done` holds.
@@ -76,14 +22,6 @@ async fn eventually(secs: u64, mut done: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     done()
-}
-
-fn every_second(setup: &Setup) {
-    let text = std::fs::read_to_string(&setup.config).unwrap().replace(
-        "[poll]\n",
-        "[poll]\nschedule = \"* * * * * *\"\nper_host = 2\n",
-    ) + "\n[server]\nlisten = \"127.0.0.1:0\"\n";
-    std::fs::write(&setup.config, text).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -105,8 +43,8 @@ async fn the_daemon_polls_on_schedule_and_politely() {
         .collect();
     sources.extend(holds.iter().map(|(n, u)| (n.as_str(), u.clone())));
     let setup = Setup::new("", &sources);
-    every_second(&setup);
-    let daemon = Daemon::start(&setup).await;
+    schedule_every_second(&setup);
+    let daemon = RunningDaemon::start(&setup, &[]).await;
 
     // The schedule keeps firing: many ticks, each one a conditional request.
     assert!(
@@ -184,8 +122,8 @@ async fn sighup_reloads_sources_and_keeps_the_old_config_when_the_new_is_bad() {
     host.set_feed("a", &rss(&[item(1)]));
     host.set_feed("b", &rss(&[item(2), item(3)]));
     let setup = Setup::new("", &[("A", host.url("/f/a"))]);
-    every_second(&setup);
-    let daemon = Daemon::start(&setup).await;
+    schedule_every_second(&setup);
+    let daemon = RunningDaemon::start(&setup, &[]).await;
     assert!(eventually(10, || !host.requests_to("/f/a").is_empty()).await);
 
     let good = std::fs::read_to_string(&setup.config).unwrap();
@@ -225,4 +163,156 @@ async fn sighup_reloads_sources_and_keeps_the_old_config_when_the_new_is_bad() {
         2,
         "nothing stored is lost"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_that_cannot_set_up_fetching_is_rejected_and_the_daemon_goes_on() {
+    let host = FeedHost::start().await;
+    host.set_feed("a", &rss(&[item(1)]));
+    host.set_feed("b", &rss(&[item(2)]));
+    let setup = Setup::new("", &[("A", host.url("/f/a"))]);
+    schedule_every_second(&setup);
+    let mut daemon = RunningDaemon::start(&setup, &[]).await;
+    assert!(eventually(10, || !host.requests_to("/f/a").is_empty()).await);
+    assert_eq!(
+        daemon.metric("config_last_reload_successful").await,
+        Some(1.0)
+    );
+
+    // A User-Agent with a control character is valid TOML but no valid header:
+    // the new config cannot be put to work.
+    let good = std::fs::read_to_string(&setup.config).unwrap();
+    let with_b = format!(
+        "{good}\n[[source]]\nname = \"B\"\nurl = {:?}\n",
+        host.url("/f/b")
+    );
+    std::fs::write(
+        &setup.config,
+        with_b.replace(
+            "[poll]\n",
+            "[poll]\nuser_agent = \"tributary\\u0007bell\"\n",
+        ),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    assert!(
+        wait_until(10, || async {
+            daemon.metric("reload_failures_total").await == Some(1.0)
+        })
+        .await,
+        "the rejected reload is counted; log: {:?}",
+        daemon.log
+    );
+    assert_eq!(
+        daemon.metric("config_last_reload_successful").await,
+        Some(0.0)
+    );
+    assert_eq!(daemon.metric("degraded").await, Some(1.0));
+    assert!(daemon.logged("new config rejected"), "{:?}", daemon.log);
+    assert!(daemon.logged("user_agent"), "the log says what to fix");
+    let before = host.requests_to("/f/a").len();
+    assert!(
+        eventually(10, || host.requests_to("/f/a").len() >= before + 2).await,
+        "still polling with the old config"
+    );
+    assert!(daemon.is_running());
+    assert!(
+        host.requests_to("/f/b").is_empty(),
+        "the new config was not half taken"
+    );
+    // Rounds succeed meanwhile, yet the file still holds the rejected change.
+    assert_eq!(daemon.metric("degraded").await, Some(1.0));
+
+    std::fs::write(&setup.config, &with_b).unwrap();
+    daemon.signal("HUP");
+    assert!(
+        eventually(10, || !host.requests_to("/f/b").is_empty()).await,
+        "a good reload after a rejected one is taken"
+    );
+    assert!(
+        wait_until(10, || async {
+            daemon.metric("degraded").await == Some(0.0)
+        })
+        .await,
+        "no longer degraded once the config is taken"
+    );
+    assert_eq!(
+        daemon.metric("config_last_reload_successful").await,
+        Some(1.0)
+    );
+    let status = daemon.stop().await;
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_poll_is_reported_and_the_daemon_goes_on() {
+    let host = FeedHost::start().await;
+    host.set_feed("a", &rss(&[item(1)]));
+    host.set_feed("b", &rss(&[item(2)]));
+    let setup = Setup::new("", &[("A", host.url("/f/a")), ("B", host.url("/f/b"))]);
+    schedule_every_second(&setup);
+    let mut daemon =
+        RunningDaemon::start(&setup, &[("TRIBUTARY_TEST_PANIC_SOURCE", "B".as_ref())]).await;
+    assert!(
+        eventually(15, || host.requests_to("/f/a").len() >= 3).await,
+        "rounds go on after a panicking poll; log: {:?}",
+        daemon.log
+    );
+    assert!(daemon.is_running());
+    assert!(
+        wait_until(10, || async {
+            daemon.metric("round_failures_total").await >= Some(2.0)
+        })
+        .await,
+        "each round with a panicking poll is a failed round"
+    );
+    assert_eq!(daemon.metric("degraded").await, Some(1.0));
+    assert!(daemon.logged("panicked"), "{:?}", daemon.log);
+    let (status, feed) = daemon.get("/feed.atom").await;
+    assert_eq!(status, 200);
+    assert!(
+        feed.contains("Story 1"),
+        "what the other source brought is served"
+    );
+    let status = daemon.stop().await;
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_answers_signals_while_the_database_is_busy() {
+    let host = FeedHost::start().await;
+    host.set_feed("a", &rss(&[item(1)]));
+    let setup = Setup::new("", &[("A", host.url("/f/a"))]);
+    schedule_every_second(&setup);
+    let mut daemon = RunningDaemon::start(&setup, &[]).await;
+    assert!(eventually(10, || !host.requests_to("/f/a").is_empty()).await);
+
+    // Another process holds the write lock: the daemon's writer waits for it
+    // (as behind a long indexing pass), yet the daemon itself must go on
+    // answering signals, and systemd's watchdog with them.
+    let other = rusqlite::Connection::open(setup.database()).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let busy_since = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let good = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(&setup.config, format!("{good}\n[poll]\nbogus = 1\n")).unwrap();
+    daemon.signal("HUP");
+    assert!(
+        wait_until(3, || async {
+            daemon.metric("reload_failures_total").await == Some(1.0)
+        })
+        .await,
+        "the reload waited for the database"
+    );
+    assert!(busy_since.elapsed() < Duration::from_secs(10));
+    other.execute_batch("COMMIT").unwrap();
+    std::fs::write(&setup.config, good).unwrap();
+    let before = host.requests_to("/f/a").len();
+    assert!(
+        eventually(10, || host.requests_to("/f/a").len() > before).await,
+        "polling goes on once the database is free"
+    );
+    assert!(daemon.is_running());
+    let status = daemon.stop().await;
+    assert!(status.success(), "{status:?}");
 }

@@ -5,9 +5,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::{Store, StoreError, search, to_millis};
+use super::{Store, StoreError, begin_write, search, to_millis};
 use crate::fetch::Validators;
 use crate::model::IdentifiedItem;
+
+/// Items pruned in one commit at most.
+const PRUNE_BATCH: usize = 1000;
 
 /// What polling one source produced, to be stored.
 #[derive(Debug)]
@@ -83,7 +86,7 @@ impl Store {
         records: &[&PollRecord],
     ) -> Vec<Result<StoreCounts, StoreError>> {
         let fold = self.fold;
-        let mut tx = match self.conn.transaction() {
+        let mut tx = match begin_write(&mut self.conn) {
             Ok(tx) => tx,
             Err(e) => {
                 return records
@@ -99,6 +102,22 @@ impl Store {
                 sp.commit()?;
                 Ok(counts)
             });
+            if let Err(e) = &result
+                && tx.is_autocommit()
+            {
+                // SQLite rolled the whole transaction back (a full disk, an I/O
+                // error): nothing of this group is kept, and the records left
+                // must not run outside a transaction.
+                let cause = match e {
+                    StoreError::Sql(e) => clone_error(e),
+                    _ => rusqlite::Error::InvalidQuery,
+                };
+                let lost = || Err(StoreError::Sql(clone_error(&cause)));
+                results.iter_mut().for_each(|r| *r = lost());
+                results.push(result);
+                results.resize_with(records.len(), lost);
+                return results;
+            }
             results.push(result);
         }
         if let Err(e) = tx.commit() {
@@ -483,15 +502,16 @@ impl Store {
 
     /// Prunes, in every source, the items dated before `cutoff` that are not among
     /// its newest `keep_per_source`; they are tombstoned so they never come back.
-    /// Returns how many were pruned.
+    /// Returns how many were pruned. Commits in batches, so a large prune does
+    /// not hold the write lock for long.
     pub fn prune(
         &mut self,
         cutoff: DateTime<Utc>,
         keep_per_source: u32,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction()?;
-        let doomed: Vec<(i64, i64, String, i64)> = tx
+        let doomed: Vec<(i64, i64, String, i64)> = self
+            .conn
             .prepare_cached(
                 "SELECT id, source_id, key, story_id FROM (
                     SELECT id, source_id, key, story_id, sort_at, row_number() OVER
@@ -504,23 +524,32 @@ impl Store {
             })?
             .collect::<Result<_, _>>()?;
         let at = to_millis(now);
-        {
-            let mut mark = tx.prepare_cached(
-                "INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
-            for (id, source_id, key, _) in &doomed {
-                mark.execute(params![source_id, key, at])?;
-                delete.execute([id])?;
-                search::forget(&tx, *id)?;
+        let mut pruned = 0;
+        for batch in doomed.chunks(PRUNE_BATCH) {
+            let tx = begin_write(&mut self.conn)?;
+            {
+                let mut mark = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)",
+                )?;
+                // Still past the cutoff: another process may have changed it since.
+                let mut delete =
+                    tx.prepare_cached("DELETE FROM items WHERE id = ?1 AND sort_at < ?2")?;
+                for (id, source_id, key, _) in batch {
+                    if delete.execute(params![id, to_millis(cutoff)])? == 0 {
+                        continue;
+                    }
+                    mark.execute(params![source_id, key, at])?;
+                    search::forget(&tx, *id)?;
+                    pruned += 1;
+                }
             }
+            let mut stories: Vec<i64> = batch.iter().map(|d| d.3).collect();
+            stories.sort_unstable();
+            stories.dedup();
+            tidy_stories(&tx, &stories)?;
+            tx.commit()?;
         }
-        let mut stories: Vec<i64> = doomed.iter().map(|d| d.3).collect();
-        stories.sort_unstable();
-        stories.dedup();
-        tidy_stories(&tx, &stories)?;
-        tx.commit()?;
-        Ok(doomed.len() as u64)
+        Ok(pruned)
     }
 }
 
@@ -565,4 +594,137 @@ fn fingerprint(identified: &IdentifiedItem) -> i64 {
         field(t.map(|t| t.timestamp_millis().to_string()).as_deref());
     }
     h.digest() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IdentityMode, Item, Source};
+
+    fn fetched(source_id: i64, key: &str, text_len: usize) -> PollRecord {
+        fetched_titled(source_id, &[(key, &format!("Story {key}"))], text_len)
+    }
+
+    fn fetched_titled(source_id: i64, items: &[(&str, &str)], text_len: usize) -> PollRecord {
+        let items = items
+            .iter()
+            .map(|(key, title)| identified(key, title, text_len))
+            .collect();
+        PollRecord {
+            source_id,
+            at: Utc::now(),
+            next_fetch_at: Utc::now(),
+            moved_to: None,
+            result: PollResult::Fetched {
+                status: 200,
+                validators: Validators::default(),
+                feed_title: None,
+                feed_link: None,
+                items,
+                dropped: Vec::new(),
+                ttl_minutes: None,
+                skip_hours: Vec::new(),
+                skip_days: Vec::new(),
+            },
+        }
+    }
+
+    fn identified(key: &str, title: &str, text_len: usize) -> IdentifiedItem {
+        let item = Item {
+            guid: Some(key.into()),
+            link: Some(format!("https://site.example/{key}")),
+            title: Some(title.into()),
+            published: None,
+            updated: None,
+            authors: Vec::new(),
+            categories: Vec::new(),
+            summary: Some("x".repeat(text_len)),
+            content: None,
+            enclosures: Vec::new(),
+            base: None,
+        };
+        IdentifiedItem {
+            key: key.into(),
+            canonical_link: item.link.clone(),
+            story_link: item.link.clone(),
+            item,
+        }
+    }
+
+    fn new_store(dir: &tempfile::TempDir) -> (Store, i64) {
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let source = Source {
+            name: "a".into(),
+            url: url::Url::parse("https://site.example/feed").unwrap(),
+            categories: Vec::new(),
+            schedule: None,
+            identity: IdentityMode::Auto,
+        };
+        let id = store.sync_sources(&[source]).unwrap()[0].id;
+        (store, id)
+    }
+
+    fn matches(store: &Store, word: &str) -> i64 {
+        store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM items_fts WHERE items_fts MATCH ?1",
+                [word],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn indexing_in_batches_misses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, id) = new_store(&dir);
+        let keys: Vec<String> = (0..2500).map(|n| n.to_string()).collect();
+        let titles: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "Story")).collect();
+        store.record_poll(&fetched_titled(id, &titles, 10)).unwrap();
+        assert_eq!(store.index_pending().unwrap(), 2500);
+        assert_eq!(matches(&store, "story"), 2500);
+        assert!(!store.index_is_stale().unwrap());
+
+        // One item changed, one new: both indexed on the next pass.
+        let changed = [("5", "Zebra"), ("new", "Zebra")];
+        store
+            .record_poll(&fetched_titled(id, &changed, 10))
+            .unwrap();
+        assert_eq!(store.index_pending().unwrap(), 2);
+        assert_eq!(matches(&store, "zebra"), 2);
+        assert_eq!(matches(&store, "story"), 2499);
+    }
+
+    #[test]
+    fn a_group_that_fills_the_disk_keeps_none_of_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, id) = new_store(&dir);
+        // The database may not grow: SQLite fails the big record with
+        // SQLITE_FULL and rolls the whole transaction back.
+        let _: i64 = store
+            .conn
+            .query_row("PRAGMA max_page_count = 1", [], |r| r.get(0))
+            .unwrap();
+        let (small, big, after) = (
+            fetched(id, "1", 10),
+            fetched(id, "2", 200_000),
+            fetched(id, "3", 10),
+        );
+        let results = store.record_polls(&[&small, &big, &after]);
+        assert_eq!(results.len(), 3);
+        for r in &results {
+            let e = r.as_ref().expect_err("nothing of the group is kept");
+            assert!(e.to_string().contains("full"), "{e}");
+        }
+        let items: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            items, 0,
+            "no record ran outside the rolled back transaction"
+        );
+        assert!(store.conn.is_autocommit());
+    }
 }

@@ -1,6 +1,9 @@
 //! SQLite storage, the only module that speaks SQL: opening (WAL, versioned
 //! migrations), per-source fetch state, and items written one transaction per
 //! source result. Synchronous by design; async code reaches it through [`Writer`].
+//! Every write transaction takes the database's write lock when it begins
+//! (`BEGIN IMMEDIATE`) and waits its turn, so two writers, even in two
+//! processes, queue instead of failing with "database is locked".
 
 mod items;
 mod migrations;
@@ -9,10 +12,11 @@ mod search;
 mod sources;
 mod writer;
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, FileControl, MAIN_DB, OpenFlags, Transaction, TransactionBehavior};
 
 pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
 pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
@@ -44,12 +48,32 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("the database writer has stopped")]
     WriterGone,
+    #[error("the database writer failed on this work: {0}")]
+    WriterPanicked(String),
+    #[error("database file {} was deleted or replaced while open: what is stored now would be lost; restart tributary to use the file at that path", path.display())]
+    FileGone { path: PathBuf },
+    #[error("cannot check database file {}: {source}", path.display())]
+    FileCheck {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
+
+/// How long a connection waits for another writer (this process's or another
+/// one's, such as `tributary poll` beside `tributary run`) before giving up.
+/// Every long job (indexing, pruning) commits in batches well within it.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bytes a write-ahead log is cut back to after a checkpoint.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// An open database.
 pub struct Store {
     conn: Connection,
     fold: FoldPolicy,
+    path: PathBuf,
+    /// device and inode of the file opened, to notice it deleted or replaced
+    file_id: Option<(u64, u64)>,
 }
 
 impl Store {
@@ -66,17 +90,19 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(open_err)?;
-        configure(&conn).map_err(open_err)?;
+        configure(&mut conn).map_err(open_err)?;
         let mut store = Store {
             conn,
             fold: FoldPolicy::from(&crate::config::Dedup::default()),
+            path: path.to_path_buf(),
+            file_id: file_id(path),
         };
         migrations::run(&mut store.conn, path)?;
         Ok(store)
@@ -98,10 +124,35 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "query_only", true)
             .map_err(open_err)?;
+        keep_wal_files(&conn).map_err(open_err)?;
         Ok(Store {
             conn,
             fold: FoldPolicy::from(&crate::config::Dedup::default()),
+            path: path.to_path_buf(),
+            file_id: file_id(path),
         })
+    }
+
+    /// Checks that the database's path still names the file this store has
+    /// open. A file deleted (or replaced) under a running daemon still takes
+    /// writes, but they vanish with the process: that must not pass unnoticed.
+    pub fn check_file(&self) -> Result<(), StoreError> {
+        let Some(opened) = self.file_id else {
+            return Ok(());
+        };
+        match std::fs::metadata(&self.path) {
+            Ok(m) if (m.dev(), m.ino()) == opened => Ok(()),
+            Ok(_) => Err(StoreError::FileGone {
+                path: self.path.clone(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::FileGone {
+                path: self.path.clone(),
+            }),
+            Err(source) => Err(StoreError::FileCheck {
+                path: self.path.clone(),
+                source,
+            }),
+        }
     }
 
     /// Sets how new items are folded into stories from now on.
@@ -124,8 +175,23 @@ impl Store {
     }
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(Duration::from_secs(10))?;
+/// Begins a write transaction holding the write lock from its first statement.
+/// A deferred one would read first and then, upgrading to write while another
+/// connection writes, fail at once instead of waiting (SQLite cannot wait there
+/// without risking a deadlock).
+pub(crate) fn begin_write(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
+/// Device and inode of the file at `path`, when it can be told.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Any transaction begun without saying otherwise takes the write lock too.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
     // Larger pages store feed items (a few KB each) with fewer overflow pages; this
     // only takes effect on a new, empty file, before WAL is switched on.
     conn.pragma_update(None, "page_size", 16384)?;
@@ -133,11 +199,24 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(mode, "database is not in WAL mode");
     }
+    keep_wal_files(conn)?;
+    // A WAL grown large once (a long read holding back checkpoints) is cut back
+    // to this after the next checkpoint instead of keeping its size for good.
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     // In WAL mode NORMAL never corrupts and keeps every commit across a process
     // crash; only an OS crash may lose the last commits.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
+}
+
+/// Keeps the `-wal` and `-shm` files when the last connection closes (SQLite's
+/// persistent WAL). SQLite needs them to open the database at all, and on a
+/// full disk it could not create them again: tributary would not start and
+/// could not serve what it has. Kept, their space is reused on the next open.
+fn keep_wal_files(conn: &Connection) -> rusqlite::Result<()> {
+    let mut persist = 1;
+    conn.file_control(Some(MAIN_DB), FileControl::PersistWal(&mut persist))
 }
 
 /// Milliseconds since the Unix epoch, as times are stored.

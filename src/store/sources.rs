@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use url::Url;
 
-use super::{Store, StoreError, from_millis};
+use super::{Store, StoreError, begin_write, from_millis};
 use crate::fetch::Validators;
 use crate::model::Source;
 
@@ -43,7 +43,7 @@ impl Store {
     /// whose URL changed starts afresh (no validators, no errors, due now).
     /// Sources no longer configured keep their rows and items.
     pub fn sync_sources(&mut self, sources: &[Source]) -> Result<Vec<SourceState>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = begin_write(&mut self.conn)?;
         {
             let mut find = tx.prepare_cached("SELECT id, url FROM sources WHERE name = ?1")?;
             let mut insert = tx

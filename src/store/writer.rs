@@ -1,8 +1,10 @@
 //! The single database writer: a thread that owns the connection and runs the
 //! work sent to it in order, so async tasks never block on SQLite and writes
 //! never contend with each other. Poll results that queue up while it works are
-//! stored in one commit.
+//! stored in one commit. A panic in one piece of work fails that work alone: the
+//! thread goes on with the next.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
@@ -33,29 +35,24 @@ impl Writer {
         let handle = std::thread::Builder::new()
             .name("tributary-writer".into())
             .spawn(move || {
+                #[cfg(debug_assertions)]
+                let mut disk_full = test_hook::DiskFull::from_env();
                 let mut next = rx.blocking_recv();
                 while let Some(job) = next.take() {
-                    match job {
-                        Job::Run(work) => work(&mut store),
-                        Job::Record(record, reply) => {
-                            let mut group = vec![(record, reply)];
-                            while group.len() < MAX_GROUP {
-                                match rx.try_recv() {
-                                    Ok(Job::Record(r, reply)) => group.push((r, reply)),
-                                    Ok(other) => {
-                                        next = Some(other);
-                                        break;
-                                    }
-                                    Err(_) => break,
-                                }
-                            }
-                            let records: Vec<&PollRecord> =
-                                group.iter().map(|(r, _)| &**r).collect();
-                            let results = store.record_polls(&records);
-                            for ((_, reply), result) in group.into_iter().zip(results) {
-                                let _ = reply.send(result);
-                            }
-                        }
+                    #[cfg(debug_assertions)]
+                    disk_full.apply(&store);
+                    // Unwind safety: a panic mid-transaction drops the
+                    // transaction, which rolls it back, so the connection is
+                    // left as it was before the job; the job's reply is dropped
+                    // and its caller told.
+                    let ran = catch_unwind(AssertUnwindSafe(|| {
+                        run_job(&mut store, &mut rx, job, &mut next)
+                    }));
+                    if let Err(panic) = ran {
+                        tracing::error!(
+                            error = panic_message(&*panic),
+                            "the database writer panicked; that work is lost, the writer goes on"
+                        );
                     }
                     if next.is_none() {
                         next = rx.blocking_recv();
@@ -80,7 +77,7 @@ impl Writer {
             .send(job)
             .await
             .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)
+        answer.await.map_err(|_| abandoned())
     }
 
     /// Stores `record`; returns once it is committed. A record handed over is
@@ -91,6 +88,121 @@ impl Writer {
             .send(Job::Record(Box::new(record), reply))
             .await
             .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        answer.await.map_err(|_| abandoned())?
+    }
+}
+
+/// Runs one job; poll records waiting behind it are stored in the same commit,
+/// and the first other job found waiting is left in `next`.
+fn run_job(store: &mut Store, rx: &mut mpsc::Receiver<Job>, job: Job, next: &mut Option<Job>) {
+    match job {
+        Job::Run(work) => work(store),
+        Job::Record(record, reply) => {
+            let mut group = vec![(record, reply)];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(Job::Record(r, reply)) => group.push((r, reply)),
+                    Ok(other) => {
+                        *next = Some(other);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            let records: Vec<&PollRecord> = group.iter().map(|(r, _)| &**r).collect();
+            let results = store.record_polls(&records);
+            for ((_, reply), result) in group.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+/// The writer dropped a reply without answering: the work panicked.
+fn abandoned() -> StoreError {
+    StoreError::WriterPanicked("it panicked (see the log)".into())
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Debug builds only, for the tests: while the file named by
+/// `TRIBUTARY_TEST_DISK_FULL` exists, the database may not grow, so writes that
+/// need a new page fail as on a full disk ("database or disk is full").
+#[cfg(debug_assertions)]
+mod test_hook {
+    use std::path::PathBuf;
+
+    use super::Store;
+
+    pub(super) struct DiskFull {
+        flag: Option<PathBuf>,
+        /// the page limit before the disk was made full
+        normal: Option<i64>,
+    }
+
+    impl DiskFull {
+        pub(super) fn from_env() -> DiskFull {
+            DiskFull {
+                flag: std::env::var_os("TRIBUTARY_TEST_DISK_FULL").map(PathBuf::from),
+                normal: None,
+            }
+        }
+
+        pub(super) fn apply(&mut self, store: &Store) {
+            let Some(flag) = &self.flag else {
+                return;
+            };
+            let limit = |n: i64| {
+                store
+                    .conn
+                    .query_row(&format!("PRAGMA max_page_count = {n}"), [], |r| {
+                        r.get::<_, i64>(0)
+                    })
+            };
+            match (flag.exists(), self.normal) {
+                (true, None) => {
+                    let normal = store
+                        .conn
+                        .query_row("PRAGMA max_page_count", [], |r| r.get::<_, i64>(0));
+                    if let Ok(normal) = normal {
+                        // SQLite holds the limit at the current size.
+                        let _ = limit(1);
+                        self.normal = Some(normal);
+                    }
+                }
+                (false, Some(normal)) => {
+                    let _ = limit(normal);
+                    self.normal = None;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_goes_on_after_work_that_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, thread) = Writer::spawn(Store::open(&dir.path().join("t.db")).unwrap());
+        let failed = writer
+            .with_store(|_| -> u32 { panic!("a bug in one piece of work") })
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::WriterPanicked(_))),
+            "{failed:?}"
+        );
+        assert!(writer.with_store(|s| s.ping()).await.unwrap());
+        drop(writer);
+        assert!(thread.join().is_ok());
     }
 }

@@ -388,3 +388,132 @@ pub fn counts(summary: &serde_json::Value) -> (u64, u64, u64, u64, u64) {
         n("items", "updated"),
     )
 }
+
+// ---------------------------------------------------------------------------
+// A running `tributary run`, for the tests of the daemon as a process: it is
+// started on a Setup's config, its stderr is kept line by line, and its HTTP
+// answers and /metrics values can be read.
+
+/// Makes the schedule tick every second and the server listen on port 0.
+pub fn schedule_every_second(setup: &Setup) {
+    let text = std::fs::read_to_string(&setup.config).unwrap().replace(
+        "[poll]\n",
+        "[poll]\nschedule = \"* * * * * *\"\nper_host = 2\n",
+    ) + "\n[server]\nlisten = \"127.0.0.1:0\"\n";
+    std::fs::write(&setup.config, text).unwrap();
+}
+
+pub struct RunningDaemon {
+    pub child: tokio::process::Child,
+    /// http://127.0.0.1:PORT
+    pub base: String,
+    /// what the daemon wrote to stderr so far, line by line
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl RunningDaemon {
+    /// Starts `tributary run` with `env` added; returns once it says where it serves.
+    pub async fn start(setup: &Setup, env: &[(&str, &std::ffi::OsStr)]) -> RunningDaemon {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"));
+        command
+            .args(["run", "--config"])
+            .arg(&setup.config)
+            .env("RUST_LOG", "warn")
+            .env_remove("TRIBUTARY_CONFIG")
+            .env_remove("STATE_DIRECTORY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut errors = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("the daemon says where it serves")
+            .unwrap()
+            .unwrap_or_else(|| panic!("the daemon ended: {:?}", log.lock().unwrap()));
+        let base = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .map(|addr| format!("http://{addr}"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"));
+        RunningDaemon { child, base, log }
+    }
+
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args([&format!("-{name}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// Whether the process is still there.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Whether a line of the log contains `needle`.
+    pub fn logged(&self, needle: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+
+    /// Status and body of a GET of `path_and_query`.
+    pub async fn get(&self, path_and_query: &str) -> (u16, String) {
+        let response = reqwest::get(format!("{}{path_and_query}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("{path_and_query}: {e}; log: {:?}", self.log));
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// The value of the unlabelled metric `tributary_NAME`, if /metrics has it.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let (_, text) = self.get("/metrics").await;
+        let prefix = format!("tributary_{name} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// SIGTERM, then the exit status, which must come within seconds.
+    pub async fn stop(mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("the daemon stops within seconds of SIGTERM")
+            .unwrap()
+    }
+}
+
+/// Checks `done` every 100 ms for at most `secs` seconds; whether it came to hold.
+pub async fn wait_until<F, Fut>(secs: u64, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    done().await
+}
