@@ -42,13 +42,18 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut store = Store::open(&config.storage.database)?;
     store.set_fold_policy(FoldPolicy::from(&config.dedup));
     store.sync_sources(&config.sources)?;
-    let reader = Store::open(&config.storage.database)?;
+    let (writer, writer_thread) = Writer::spawn(store);
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     let metrics = Arc::new(Metrics::default());
-    let state = AppState::new(reader, Settings::from(&config), metrics.clone());
+    let state = AppState::new(
+        &config.storage.database,
+        Settings::from(&config),
+        metrics.clone(),
+        Some(writer.clone()),
+    )?;
     let (stop_server, server_stopped) = watch::channel(false);
     let server = tokio::spawn(serve(listener, state.clone(), async move {
         let mut rx = server_stopped;
@@ -59,7 +64,6 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     );
     let _ = sd_notify::notify(&[NotifyState::Ready]);
 
-    let (writer, writer_thread) = Writer::spawn(store);
     let mut daemon = Daemon::new(config_path.to_path_buf(), config, writer, metrics, state).await?;
     let result = daemon.run().await;
 

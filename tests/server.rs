@@ -11,6 +11,7 @@ use reqwest::header;
 use tributary::config::Config;
 use tributary::metrics::Metrics;
 use tributary::server::{AppState, Settings, serve};
+use tributary::store::Writer;
 
 const HOSTILE: &str = r#"<p onclick="steal()">Body<script>alert('x')</script></p><a href="javascript:alert(1)">click</a><iframe src="https://evil.example/"></iframe><img src="/pic.png" onerror="boom()">"#;
 
@@ -27,6 +28,7 @@ struct Running {
     client: reqwest::Client,
     setup: Setup,
     _host: FeedHost,
+    _writer: Writer,
 }
 
 impl Running {
@@ -84,11 +86,14 @@ async fn start() -> Running {
     let addr = listener.local_addr().unwrap();
     let mut config = Config::load(&setup.config).unwrap();
     config.server.base_url = format!("http://{addr}/").parse().unwrap();
+    let (writer, _) = Writer::spawn(setup.store());
     let state = AppState::new(
-        setup.store(),
+        &setup.database(),
         Settings::from(&config),
         Arc::new(Metrics::default()),
-    );
+        Some(writer.clone()),
+    )
+    .unwrap();
     tokio::spawn(serve(listener, state, std::future::pending()));
     let client = reqwest::Client::builder()
         .no_gzip()
@@ -100,6 +105,7 @@ async fn start() -> Running {
         client,
         setup,
         _host: host,
+        _writer: writer,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading stored items and stories back.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, from_millis};
 use crate::model::{Enclosure, Person};
@@ -75,7 +75,7 @@ pub struct Story {
 }
 
 /// Where a page of stories starts: strictly after this one, newest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StoryCursor {
     pub sort_at: i64,
     pub id: i64,
@@ -92,6 +92,54 @@ pub struct StoryQuery {
     /// at most this many; `None` for all
     pub limit: Option<u32>,
     pub before: Option<StoryCursor>,
+}
+
+/// Filters a page builds from when they name this many items or fewer: sorting
+/// 20,000 candidates takes a few milliseconds, as does walking stories newest
+/// first when a filter passes more than that.
+const DRIVE_AT_MOST: i64 = 20_000;
+
+/// A condition on stories that an index can answer.
+enum Filter {
+    /// carried by the source with this id
+    Source(i64),
+    /// with a copy in the category with this slug
+    Category(String),
+}
+
+impl Filter {
+    fn value(&self) -> rusqlite::types::Value {
+        match self {
+            Filter::Source(id) => (*id).into(),
+            Filter::Category(slug) => slug.clone().into(),
+        }
+    }
+
+    /// The ids of the stories that pass, given the value as parameter `n`.
+    fn stories_sql(&self, n: usize) -> String {
+        match self {
+            Filter::Source(_) => {
+                format!("SELECT DISTINCT story_id FROM items WHERE source_id = ?{n}")
+            }
+            Filter::Category(_) => format!(
+                "SELECT DISTINCT i.story_id FROM item_categories c JOIN items i ON i.id = c.item_id
+                 WHERE c.slug = ?{n}"
+            ),
+        }
+    }
+
+    /// Whether story `st` passes, given the value as parameter `n`.
+    fn test_sql(&self, n: usize) -> String {
+        match self {
+            Filter::Source(_) => format!(
+                "EXISTS (SELECT 1 FROM items i WHERE i.source_id = ?{n} AND i.story_id = st.id)"
+            ),
+            Filter::Category(_) => format!(
+                "EXISTS (SELECT 1 FROM items i JOIN item_categories c ON c.item_id = i.id
+                  WHERE i.story_id = st.id AND c.slug = ?{n})"
+            ),
+        }
+    }
 }
 
 impl Story {
@@ -131,31 +179,53 @@ impl Store {
         self.load_stories(ids)
     }
 
+    /// One page of story ids (with their times). A page is built one of two
+    /// ways: when a filter names few stories (a source, a category), from those
+    /// through an index, sorted; otherwise by walking every story newest first
+    /// and keeping those that pass every filter, which stops as soon as the
+    /// page is full. Either way a page costs milliseconds at 100,000 stories,
+    /// where walking alone took seconds for a small source.
     fn story_page(
         &self,
         q: &StoryQuery,
         search: Option<&str>,
     ) -> Result<Vec<(i64, i64)>, StoreError> {
-        let (before_at, before_id) = q.before.map_or((i64::MAX, i64::MAX), |c| (c.sort_at, c.id));
-        let mut sql = String::from(
-            "SELECT st.id, st.sort_at FROM stories st WHERE (st.sort_at, st.id) < (?1, ?2)",
-        );
-        let mut values: Vec<rusqlite::types::Value> = vec![before_at.into(), before_id.into()];
-        for category in &q.categories {
-            values.push(category.clone().into());
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM items i JOIN item_categories c ON c.item_id = i.id
-                  WHERE i.story_id = st.id AND c.slug = ?{})",
-                values.len()
-            ));
+        let mut filters = Vec::with_capacity(q.categories.len() + 1);
+        if let Some(name) = &q.source {
+            match self.source_id(name)? {
+                Some(id) => filters.push(Filter::Source(id)),
+                None => return Ok(Vec::new()),
+            }
         }
-        if let Some(source) = &q.source {
-            values.push(source.clone().into());
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM items i JOIN sources s ON s.id = i.source_id
-                  WHERE i.story_id = st.id AND s.name = ?{})",
-                values.len()
-            ));
+        filters.extend(q.categories.iter().cloned().map(Filter::Category));
+        let mut driver = None;
+        let mut fewest = DRIVE_AT_MOST + 1;
+        for (i, filter) in filters.iter().enumerate() {
+            let n = self.count_at_most(filter, fewest)?;
+            if n < fewest {
+                (driver, fewest) = (Some(i), n);
+            }
+        }
+        let driver = driver.map(|i| filters.remove(i));
+
+        let (before_at, before_id) = q.before.map_or((i64::MAX, i64::MAX), |c| (c.sort_at, c.id));
+        let mut values: Vec<rusqlite::types::Value> = vec![before_at.into(), before_id.into()];
+        let mut sql = String::from("SELECT st.id, st.sort_at FROM ");
+        match driver {
+            None => sql.push_str("stories st"),
+            Some(filter) => {
+                values.push(filter.value());
+                // CROSS JOIN keeps SQLite from turning the loop around.
+                sql.push_str(&format!(
+                    "({}) AS d CROSS JOIN stories st ON st.id = d.story_id",
+                    filter.stories_sql(values.len())
+                ));
+            }
+        }
+        sql.push_str(" WHERE (st.sort_at, st.id) < (?1, ?2)");
+        for filter in filters {
+            values.push(filter.value());
+            sql.push_str(&format!(" AND {}", filter.test_sql(values.len())));
         }
         if let Some(search) = search {
             values.push(search.to_string().into());
@@ -177,6 +247,30 @@ impl Store {
             })?
             .collect::<Result<_, _>>()?;
         Ok(ids)
+    }
+
+    fn source_id(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM sources WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// How many items `filter` names, counting no further than `at_most`.
+    fn count_at_most(&self, filter: &Filter, at_most: i64) -> Result<i64, StoreError> {
+        let sql = match filter {
+            Filter::Source(_) => {
+                "SELECT count(*) FROM (SELECT 1 FROM items WHERE source_id = ?1 LIMIT ?2)"
+            }
+            Filter::Category(_) => {
+                "SELECT count(*) FROM (SELECT 1 FROM item_categories WHERE slug = ?1 LIMIT ?2)"
+            }
+        };
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(rusqlite::params![filter.value(), at_most], |r| r.get(0))?)
     }
 
     fn load_stories(&self, ids: Vec<(i64, i64)>) -> Result<Vec<Story>, StoreError> {
