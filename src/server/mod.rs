@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::model::Source;
-use crate::store::{StoreError, WeakWriter, Writer};
+use crate::store::{Health, StoreError, WeakWriter, Writer};
 use cache::{PageCache, PageKey, Rendered};
 use readers::{ReaderPool, lock};
 
@@ -85,6 +85,8 @@ pub struct AppState {
     indexing: tokio::sync::Mutex<()>,
     settings: RwLock<Arc<Settings>>,
     cache: Mutex<CacheState>,
+    /// the last health read, and when: a burst of checks costs one query
+    health: Mutex<Option<(Instant, Health)>>,
     pub metrics: Arc<Metrics>,
     /// client connections open now
     connections: std::sync::atomic::AtomicUsize,
@@ -158,6 +160,7 @@ impl AppState {
                 pages: PageCache::new(settings.cache_size),
             }),
             settings: RwLock::new(Arc::new(settings)),
+            health: Mutex::new(None),
             metrics,
             connections: Default::default(),
             #[cfg(debug_assertions)]

@@ -5,7 +5,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, Request, State};
@@ -28,7 +28,7 @@ use crate::render::html::{RiverPage, render_html};
 use crate::render::json::render_json;
 use crate::render::opml::render_opml;
 use crate::render::rss::render_rss;
-use crate::store::{Store, Story, StoryQuery};
+use crate::store::{Health, Store, Story, StoryQuery};
 
 /// How long a search waits for the writer to index new items before it
 /// searches what is indexed.
@@ -244,15 +244,7 @@ async fn opml(
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let health = state
-        .quick
-        .run(|s| s.ping().then(|| s.health()))
-        .await
-        .and_then(|h| match h {
-            Some(h) => Ok(h?),
-            None => Err(ServerError::Unavailable("the database does not answer")),
-        });
-    match health {
+    match state.current_health().await {
         Ok(h) => {
             let problem = state.metrics.problem();
             let body = serde_json::json!({
@@ -279,6 +271,31 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// How long a health read is reused: counting 100,000 stories takes
+/// milliseconds, and a monitor polling hard should not queue them up.
+const HEALTH_FRESH: Duration = Duration::from_millis(500);
+
+impl AppState {
+    /// The database's health, read at most every `HEALTH_FRESH`; a failure
+    /// is never reused.
+    async fn current_health(&self) -> Result<Health, ServerError> {
+        if let Some((at, health)) = lock(&self.health).as_ref()
+            && at.elapsed() < HEALTH_FRESH
+        {
+            return Ok(health.clone());
+        }
+        let health = self
+            .quick
+            .run(|s| match s.ping() {
+                true => Ok(s.health()?),
+                false => Err(ServerError::Unavailable("the database does not answer")),
+            })
+            .await??;
+        *lock(&self.health) = Some((Instant::now(), health.clone()));
+        Ok(health)
+    }
+}
+
 /// An error with its cause, for the log only.
 struct LoggedCause<'a>(&'a ServerError);
 
@@ -293,7 +310,7 @@ impl std::fmt::Display for LoggedCause<'_> {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ServerError> {
-    let health = state.quick.run(|s| s.health()).await??;
+    let health = state.current_health().await?;
     let mut text = state.metrics.render(&health);
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
