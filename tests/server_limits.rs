@@ -374,7 +374,7 @@ async fn connections_past_the_cap_wait_until_others_close() {
 
 /// Writes 100,000 stories straight into the database, one item each: the 10
 /// oldest from "Small", in category "rare", every tenth of the others from
-/// "Big" (10,000) and the rest from "Other". Story `id` is sorted at `STORIES_FROM + id` minutes.
+/// "Big" (10,000) and the rest from "Other", in category "common". Story `id` is sorted at `STORIES_FROM + id` minutes.
 const STORIES_FROM: i64 = 1_700_000_000_000;
 
 fn hundred_thousand_stories(setup: &Setup) {
@@ -399,7 +399,7 @@ fn hundred_thousand_stories(setup: &Setup) {
             )
             .unwrap();
         let mut category = tx
-            .prepare("INSERT INTO item_categories (slug, item_id) VALUES ('rare', ?1)")
+            .prepare("INSERT INTO item_categories (slug, item_id) VALUES (?1, ?2)")
             .unwrap();
         for id in 1..=100_000i64 {
             let rare = id <= 10;
@@ -417,11 +417,17 @@ fn hundred_thousand_stories(setup: &Setup) {
                 link,
                 format!("Story {id}"),
                 at,
-                if rare { "[\"rare\"]" } else { "[]" }
+                match (rare, id % 10) {
+                    (true, _) => "[\"rare\"]",
+                    (false, 0) => "[]",
+                    (false, _) => "[\"common\"]",
+                }
             ])
             .unwrap();
             if rare {
-                category.execute([id]).unwrap();
+                category.execute(rusqlite::params!["rare", id]).unwrap();
+            } else if id % 10 != 0 {
+                category.execute(rusqlite::params!["common", id]).unwrap();
             }
         }
     }
@@ -455,6 +461,10 @@ async fn source_and_category_pages_answer_fast_at_100000_stories() {
         (format!("/s/big.atom?limit=50&before={middle}"), 50),
         ("/s/other.atom?limit=50".to_string(), 50),
         ("/s/other.atom?category=rare".to_string(), 0),
+        ("/c/common.atom?limit=50".to_string(), 50),
+        ("/s/big.atom?category=common".to_string(), 0),
+        ("/feed.atom?category=common&category=rare".to_string(), 0),
+        (format!("/c/common.atom?limit=50&before={middle}"), 50),
     ] {
         let start = Instant::now();
         let health = async {

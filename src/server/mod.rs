@@ -87,6 +87,9 @@ pub struct AppState {
     cache: Mutex<CacheState>,
     /// the last health read, and when: a burst of checks costs one query
     health: Mutex<Option<(Instant, Health)>>,
+    /// stories per category, and the cache generation they were counted at:
+    /// every river page shows them, and counting takes tens of milliseconds
+    category_counts: Mutex<Option<(u64, CategoryCounts)>>,
     pub metrics: Arc<Metrics>,
     /// client connections open now
     connections: std::sync::atomic::AtomicUsize,
@@ -107,6 +110,8 @@ struct CacheState {
     changed_at: DateTime<Utc>,
     pages: PageCache,
 }
+
+type CategoryCounts = Arc<Vec<(String, u64)>>;
 
 /// How stale a cached page may be before the database is asked whether it
 /// changed: a burst of requests costs one check.
@@ -161,6 +166,7 @@ impl AppState {
             }),
             settings: RwLock::new(Arc::new(settings)),
             health: Mutex::new(None),
+            category_counts: Mutex::new(None),
             metrics,
             connections: Default::default(),
             #[cfg(debug_assertions)]

@@ -20,7 +20,7 @@ use url::Url;
 use super::cache::{Kind, PageKey, Rendered, Scope};
 use super::params::{MAX_CATEGORY_CHARS, Params, parse_params};
 use super::readers::lock;
-use super::{AppState, ServerError, Settings, panic_message};
+use super::{AppState, CategoryCounts, ServerError, Settings, panic_message};
 use crate::categorize::slug;
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
@@ -207,10 +207,11 @@ async fn river(
         kind: Kind::Html,
         params: params.clone(),
     };
+    let counts = state.clone();
     cached(state, key, headers, move |store, settings| {
         let query = story_query(&params, settings.limit);
         let stories = store.stories(&query)?;
-        let categories = store.category_counts()?;
+        let categories = counts.category_counts(store)?;
         let older = next_url(&settings.base_url, &params, &stories, &query)
             .and_then(|u| u.query().map(|q| format!("?{q}")));
         let page = RiverPage {
@@ -405,6 +406,19 @@ async fn cached(
 }
 
 impl AppState {
+    /// Stories per category, counted once per cache generation.
+    fn category_counts(&self, store: &Store) -> Result<CategoryCounts, ServerError> {
+        let generation = lock(&self.cache).generation;
+        if let Some((at, counts)) = lock(&self.category_counts).as_ref()
+            && *at == generation
+        {
+            return Ok(counts.clone());
+        }
+        let counts = Arc::new(store.category_counts()?);
+        *lock(&self.category_counts) = Some((generation, counts.clone()));
+        Ok(counts)
+    }
+
     /// Has the writer index items stored since the last pass, waiting at most
     /// `INDEX_WAIT`; past that the search runs over what is indexed.
     async fn index_new_items(&self) {

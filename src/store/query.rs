@@ -122,8 +122,8 @@ impl Filter {
                 format!("SELECT DISTINCT story_id FROM items WHERE source_id = ?{n}")
             }
             Filter::Category(_) => format!(
-                "SELECT DISTINCT i.story_id FROM item_categories c JOIN items i ON i.id = c.item_id
-                 WHERE c.slug = ?{n}"
+                "SELECT DISTINCT i.story_id FROM item_categories c
+                 CROSS JOIN items i ON i.id = c.item_id WHERE c.slug = ?{n}"
             ),
         }
     }
@@ -134,8 +134,11 @@ impl Filter {
             Filter::Source(_) => format!(
                 "EXISTS (SELECT 1 FROM items i WHERE i.source_id = ?{n} AND i.story_id = st.id)"
             ),
+            // CROSS JOIN: from the story's few items to their categories. Left
+            // to itself SQLite may go through every item of the category
+            // instead, for each story: seconds at 100,000 stories.
             Filter::Category(_) => format!(
-                "EXISTS (SELECT 1 FROM items i JOIN item_categories c ON c.item_id = i.id
+                "EXISTS (SELECT 1 FROM items i CROSS JOIN item_categories c ON c.item_id = i.id
                   WHERE i.story_id = st.id AND c.slug = ?{n})"
             ),
         }
