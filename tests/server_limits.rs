@@ -347,6 +347,33 @@ async fn idle_silent_and_trickling_connections_are_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_request_head_is_refused() {
+    let (setup, _host) = polled(&[item(1, "one")]).await;
+    let daemon = Daemon::start(&setup, "").await;
+    let mut s = daemon.connect().await;
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let _ = s.write_all(head.as_bytes()).await; // the server may stop reading
+    let (status, _) = read_response(&mut s).await.expect("a response");
+    assert!(status.starts_with("HTTP/1.1 431"), "{status}");
+    // a long but reasonable one still passes
+    let mut s = daemon.connect().await;
+    let q = format!(
+        "GET /feed.atom?q={}&{} HTTP/1.1\r\nHost: t\r\n\r\n",
+        "w".repeat(500),
+        (0..10)
+            .map(|i| format!("category={i}{}", "c".repeat(199)))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    s.write_all(q.as_bytes()).await.unwrap();
+    let (status, _) = read_response(&mut s).await.expect("a response");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn connections_past_the_cap_wait_until_others_close() {
     let (setup, _host) = polled(&[item(1, "one")]).await;
     let daemon = Daemon::start(&setup, "max_connections = 4\nheader_timeout = \"30s\"").await;

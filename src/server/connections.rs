@@ -26,6 +26,9 @@ use tower::ServiceExt as _;
 
 use super::{AppState, router};
 
+/// Bytes a connection buffers: the largest request head it accepts.
+const MAX_HEAD: usize = 64 * 1024;
+
 /// How long open requests may take to finish once shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -133,6 +136,11 @@ async fn serve_connection(
     let connection = http1::Builder::new()
         // timeouts are kept here, where idle and header waits are told apart
         .header_read_timeout(None)
+        // A request head larger than this is refused (431). hyper's default,
+        // 400 KiB, times 1024 connections would be 400 MiB of buffers; the
+        // longest head this server reads (ten categories, a search) is ~3 KiB.
+        .max_buf_size(MAX_HEAD)
+        .max_header_size(MAX_HEAD)
         .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
     let mut draining = false;
