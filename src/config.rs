@@ -56,6 +56,14 @@ pub struct Server {
     pub base_url: Url,
     pub title: String,
     pub limit: u32,
+    /// bytes of rendered pages kept for repeated requests
+    pub cache_size: u64,
+    /// client connections served at once; more wait to be accepted
+    pub max_connections: usize,
+    /// how long a request head may take to arrive, from its first byte
+    pub header_timeout: Duration,
+    /// how long a connection may move no bytes before it is closed
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -184,6 +192,10 @@ pub struct ServerConfig {
     pub base_url: Spanned<String>,
     pub title: String,
     pub limit: Spanned<u32>,
+    pub cache_size: Spanned<String>,
+    pub max_connections: Spanned<u32>,
+    pub header_timeout: Spanned<String>,
+    pub idle_timeout: Spanned<String>,
 }
 
 impl Default for ServerConfig {
@@ -193,6 +205,10 @@ impl Default for ServerConfig {
             base_url: unspanned("http://127.0.0.1:8080/"),
             title: "Merged feed".to_string(),
             limit: Spanned::new(0..0, 100),
+            cache_size: unspanned("64MiB"),
+            max_connections: Spanned::new(0..0, 1024),
+            header_timeout: unspanned("10s"),
+            idle_timeout: unspanned("60s"),
         }
     }
 }
@@ -571,11 +587,40 @@ impl ServerConfig {
         if !(1..=1000).contains(&limit) {
             p.at(self.limit.span(), "`limit` must be between 1 and 1000");
         }
+        // 0 is allowed: nothing is cached, every request renders.
+        let cache_size = match self.cache_size.get_ref().parse::<bytesize::ByteSize>() {
+            Ok(size) => size.as_u64(),
+            Err(e) => {
+                p.at(
+                    self.cache_size.span(),
+                    format!(
+                        "invalid size {:?} for `cache_size`: {e} (write e.g. \"64MiB\")",
+                        self.cache_size.get_ref()
+                    ),
+                );
+                0
+            }
+        };
+        let max_connections = at_least_one(&self.max_connections, "max_connections", p);
+        let header_timeout = duration(&self.header_timeout, "header_timeout", p);
+        let idle_timeout = duration(&self.idle_timeout, "idle_timeout", p);
+        for (value, key, d) in [
+            (&self.header_timeout, "header_timeout", header_timeout),
+            (&self.idle_timeout, "idle_timeout", idle_timeout),
+        ] {
+            if d.is_zero() && humantime::parse_duration(value.get_ref()).is_ok() {
+                p.at(value.span(), format!("`{key}` must be longer than 0s"));
+            }
+        }
         Server {
             listen,
             base_url,
             title: self.title,
             limit,
+            cache_size,
+            max_connections,
+            header_timeout,
+            idle_timeout,
         }
     }
 }
@@ -815,6 +860,24 @@ mod tests {
         assert_eq!(c.storage.retention, Duration::from_secs(90 * 86400));
         assert!(c.dedup.across_feeds);
         assert_eq!(c.server.limit, 100);
+    }
+
+    #[test]
+    fn server_limits_have_defaults_and_are_checked() {
+        let c = load("").unwrap();
+        assert_eq!(c.server.cache_size, 64 * 1024 * 1024);
+        assert_eq!(c.server.max_connections, 1024);
+        assert_eq!(c.server.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.server.idle_timeout, Duration::from_secs(60));
+        let c = load("[server]\ncache_size = \"0\"\nidle_timeout = \"5m\"\n").unwrap();
+        assert_eq!(
+            (c.server.cache_size, c.server.idle_timeout.as_secs()),
+            (0, 300)
+        );
+        let text = "[server]\ncache_size = \"lots\"\nmax_connections = 0\nheader_timeout = \"0s\"\nidle_timeout = \"soon\"\n";
+        let problems = load(text).unwrap_err();
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5], "{problems:?}");
     }
 
     #[test]

@@ -53,12 +53,16 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let (writer, writer_thread) = Writer::spawn(store);
     let metrics = Arc::new(Metrics::default());
     let ctx = PollContext::new(&config, writer, Some(metrics.clone())).context(SETUP_FAILED)?;
-    let reader = Store::open(&config.storage.database)?;
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(reader, Settings::from(&config), metrics.clone());
+    let state = AppState::new(
+        &config.storage.database,
+        Settings::from(&config),
+        metrics.clone(),
+        Some(ctx.writer.clone()),
+    )?;
     let (stop_server, server_stopped) = watch::channel(false);
     let server = tokio::spawn(serve(listener, state.clone(), async move {
         let mut rx = server_stopped;

@@ -11,6 +11,7 @@ use reqwest::header;
 use tributary::config::Config;
 use tributary::metrics::Metrics;
 use tributary::server::{AppState, Settings, serve};
+use tributary::store::Writer;
 
 const HOSTILE: &str = r#"<p onclick="steal()">Body<script>alert('x')</script></p><a href="javascript:alert(1)">click</a><iframe src="https://evil.example/"></iframe><img src="/pic.png" onerror="boom()">"#;
 
@@ -26,7 +27,10 @@ struct Running {
     base: String,
     client: reqwest::Client,
     setup: Setup,
+    state: Arc<AppState>,
+    metrics: Arc<Metrics>,
     _host: FeedHost,
+    _writer: Writer,
 }
 
 impl Running {
@@ -36,6 +40,12 @@ impl Running {
             .send()
             .await
             .unwrap()
+    }
+
+    /// `get` for requests made at once.
+    fn get_owned(&self, path: String) -> impl std::future::Future<Output = reqwest::Response> {
+        let request = self.client.get(format!("{}{path}", self.base));
+        async move { request.send().await.unwrap() }
     }
 
     async fn text(&self, path: &str) -> String {
@@ -84,12 +94,16 @@ async fn start() -> Running {
     let addr = listener.local_addr().unwrap();
     let mut config = Config::load(&setup.config).unwrap();
     config.server.base_url = format!("http://{addr}/").parse().unwrap();
+    let (writer, _) = Writer::spawn(setup.store());
+    let metrics = Arc::new(Metrics::default());
     let state = AppState::new(
-        setup.store(),
+        &setup.database(),
         Settings::from(&config),
-        Arc::new(Metrics::default()),
-    );
-    tokio::spawn(serve(listener, state, std::future::pending()));
+        metrics.clone(),
+        Some(writer.clone()),
+    )
+    .unwrap();
+    tokio::spawn(serve(listener, state.clone(), std::future::pending()));
     let client = reqwest::Client::builder()
         .no_gzip()
         .no_brotli()
@@ -99,7 +113,10 @@ async fn start() -> Running {
         base: format!("http://{addr}"),
         client,
         setup,
+        state,
+        metrics,
         _host: host,
+        _writer: writer,
     }
 }
 
@@ -394,4 +411,186 @@ async fn opml_health_and_metrics() {
     let metrics = r.text("/metrics").await;
     assert!(metrics.contains("tributary_items_stored 27"), "{metrics}");
     assert!(metrics.contains("# TYPE tributary_fetch_duration_seconds histogram"));
+}
+
+#[tokio::test]
+async fn a_panic_in_one_render_is_a_500_for_that_request_alone() {
+    let r = start().await;
+    r.state.panic_on_next_render();
+    let failed = r.get("/feed.atom?limit=3").await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(failed.text().await.unwrap(), "internal error\n");
+    // the same page, other pages, health and metrics: all as before
+    for path in [
+        "/feed.atom?limit=3",
+        "/feed.rss",
+        "/s/beta.json",
+        "/",
+        "/metrics",
+    ] {
+        assert_eq!(r.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(r.json("/healthz").await["status"], "ok");
+    // and every reader went back to the pool: more requests than readers at once
+    let many = (1..=12).map(|n| r.get_owned(format!("/feed.json?limit={n}")));
+    for response in futures_util::future::join_all(many).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn health_says_when_the_daemon_is_degraded() {
+    let r = start().await;
+    assert_eq!(r.json("/healthz").await["problem"], serde_json::Value::Null);
+    r.metrics
+        .set_problem("the last poll round failed: disk full");
+    let health = r.json("/healthz").await;
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["problem"], "the last poll round failed: disk full");
+    assert_eq!(health["sources"]["ok"], 2, "{health}");
+    r.metrics.clear_problem();
+    assert_eq!(r.json("/healthz").await["status"], "ok");
+}
+
+/// Any request, however odd, through the same router the server uses: never
+/// a panic, never a 5xx.
+mod any_request {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use proptest::prelude::*;
+    use tower::ServiceExt;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[a-z0-9]{1,8}",
+            any::<String>(),
+            proptest::collection::vec(any::<u8>(), 0..12)
+                .prop_map(|b| b.iter().map(|b| format!("%{b:02X}")).collect()),
+            Just("%00".to_string()),
+            Just("\"unbalanced".to_string()),
+            Just("NEAR(".to_string()),
+            Just("a* OR b*".to_string()),
+            Just("ffffffffffffffff-ffffffffffffffff".to_string()),
+            Just("1-1".to_string()),
+            Just("x".repeat(600)),
+        ]
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        let file = prop_oneof![
+            Just("feed".to_string()),
+            Just("tech".to_string()),
+            Just("beta".to_string()),
+            Just("alpha-news".to_string()),
+            text()
+        ];
+        let ext = prop_oneof![
+            Just(".atom"),
+            Just(".rss"),
+            Just(".json"),
+            Just(".xml"),
+            Just("")
+        ];
+        let dir = prop_oneof![
+            Just("/"),
+            Just("/c/"),
+            Just("/s/"),
+            Just("/healthz"),
+            Just("/metrics"),
+            Just("/opml"),
+            Just("//"),
+            Just("/c/x/")
+        ];
+        (dir, file, ext).prop_map(|(d, f, e)| {
+            let f: String = f
+                .chars()
+                .map(|c| match c {
+                    'a'..='z' | '0'..='9' | '-' | '%' => c.to_string(),
+                    c => url::form_urlencoded::byte_serialize(c.to_string().as_bytes()).collect(),
+                })
+                .collect();
+            format!("{d}{f}{e}")
+        })
+    }
+
+    fn query() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just("limit"),
+            Just("before"),
+            Just("category"),
+            Just("q"),
+            Just("utm_source"),
+            Just("")
+        ];
+        proptest::collection::vec((key, text()), 0..14).prop_map(|pairs| {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in pairs {
+                q.append_pair(k, &v);
+            }
+            q.finish()
+        })
+    }
+
+    fn request() -> impl Strategy<Value = Request<Body>> {
+        let method = prop_oneof![
+            Just(Method::GET),
+            Just(Method::HEAD),
+            Just(Method::POST),
+            Just(Method::OPTIONS),
+            Just(Method::DELETE),
+            Just(Method::from_bytes(b"BREW").unwrap()),
+        ];
+        let header = prop_oneof![
+            Just(("if-none-match", "*")),
+            Just(("if-none-match", "\"0\", garbage")),
+            Just(("if-modified-since", "Sat, 01 Jan 99999 00:00:00 GMT")),
+            Just(("if-modified-since", "yesterday")),
+            Just(("accept-encoding", "gzip, br;q=0.5, *")),
+            Just(("accept-encoding", "identity;q=0")),
+            Just(("range", "bytes=0-1")),
+        ];
+        (
+            method,
+            path(),
+            query(),
+            proptest::collection::vec(header, 0..3),
+        )
+            .prop_map(|(method, path, query, headers)| {
+                let uri = if query.is_empty() {
+                    path
+                } else {
+                    format!("{path}?{query}")
+                };
+                let mut builder = Request::builder().method(method).uri(&uri);
+                for (k, v) in headers {
+                    builder = builder.header(k, v);
+                }
+                builder
+                    .body(Body::empty())
+                    .unwrap_or_else(|_| Request::new(Body::empty()))
+            })
+    }
+
+    #[test]
+    fn never_a_server_error() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let r = rt.block_on(start());
+        let app = tributary::server::router(r.state.clone());
+        let config = ProptestConfig {
+            cases: 300,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(request in request())| {
+            let uri = request.uri().clone();
+            let response = rt.block_on(app.clone().oneshot(request)).unwrap();
+            prop_assert!(
+                response.status().as_u16() < 500,
+                "{uri} answered {}",
+                response.status()
+            );
+        });
+    }
 }

@@ -91,6 +91,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source_id, key)
     ) WITHOUT ROWID;
     "#,
+    // 2: the stories each source carries, straight from an index: a source's
+    // page looks them up instead of testing every story for a copy from it
+    r#"
+    CREATE INDEX items_by_source_story ON items (source_id, story_id);
+    "#,
 ];
 
 pub(super) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -22,7 +22,7 @@ pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
 pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
 pub use search::quoted_words;
 pub use sources::{SourceState, SourceStatus};
-pub use writer::Writer;
+pub use writer::{WeakWriter, Writer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

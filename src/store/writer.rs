@@ -206,3 +206,25 @@ mod tests {
         assert!(thread.join().is_ok());
     }
 }
+
+/// A handle that does not keep the writer running: the HTTP server holds one, so
+/// the writer still ends once the daemon has dropped its own handles.
+#[derive(Clone)]
+pub struct WeakWriter {
+    tx: mpsc::WeakSender<Job>,
+}
+
+impl Writer {
+    pub fn downgrade(&self) -> WeakWriter {
+        WeakWriter {
+            tx: self.tx.downgrade(),
+        }
+    }
+}
+
+impl WeakWriter {
+    /// The writer, while some [`Writer`] still keeps it running.
+    pub fn upgrade(&self) -> Option<Writer> {
+        self.tx.upgrade().map(|tx| Writer { tx })
+    }
+}
