@@ -216,7 +216,13 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 /// could not serve what it has. Kept, their space is reused on the next open.
 fn keep_wal_files(conn: &Connection) -> rusqlite::Result<()> {
     let mut persist = 1;
-    conn.file_control(Some(MAIN_DB), FileControl::PersistWal(&mut persist))
+    match conn.file_control(Some(MAIN_DB), FileControl::PersistWal(&mut persist)) {
+        // A database in memory has no files to keep.
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotFound => {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Milliseconds since the Unix epoch, as times are stored.
