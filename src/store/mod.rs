@@ -26,18 +26,30 @@ pub use writer::Writer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open database {}: {source}", path.display())]
+    /// `error` is SQLite's own report; `cause` says in plain words what is in
+    /// the way, found by trying the files SQLite needs.
+    #[error("cannot open database {}: {cause}", path.display())]
     Open {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: String,
+        error: rusqlite::Error,
     },
-    #[error("cannot create folder for database {}: {source}", path.display())]
+    #[error("no database at {}: no such file or directory", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot create the folder {} for database {}: {}", dir.display(), path.display(), plain_words(error))]
     Folder {
         path: PathBuf,
-        source: std::io::Error,
+        dir: PathBuf,
+        error: std::io::Error,
     },
     #[error("database {} has schema version {found}, newer than this tributary knows ({known})", path.display())]
     TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("{}", too_old(path, *found, *known))]
+    TooOld {
         path: PathBuf,
         found: i64,
         known: i64,
@@ -80,16 +92,13 @@ impl Store {
     /// Opens (creating when missing) the database at `path` and brings its schema
     /// up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        }
-        let open_err = |source| StoreError::Open {
+        let dir = folder_of(path);
+        std::fs::create_dir_all(&dir).map_err(|error| StoreError::Folder {
             path: path.to_path_buf(),
-            source,
-        };
+            dir,
+            error,
+        })?;
+        let open_err = |error| open_failure(path, error, true);
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -104,27 +113,91 @@ impl Store {
             path: path.to_path_buf(),
             file_id: file_id(path),
         };
-        migrations::run(&mut store.conn, path)?;
+        migrations::run(&mut store.conn, path).map_err(|e| match e {
+            StoreError::Sql(error) => open_failure(path, error, true),
+            other => other,
+        })?;
         Ok(store)
     }
 
     /// Opens an existing database for reading only: it is never created, its
-    /// schema never changed, and the connection refuses writes (`query_only`).
+    /// schema never changed, the connection refuses writes (`query_only`), and
+    /// no file is written or made beside it, so a person may look at the
+    /// service's database while it runs, or at one on read-only storage.
+    ///
+    /// SQLite opens a database in WAL mode through its `-wal` and `-shm` files,
+    /// creating them when they are missing. While they are there (the service
+    /// keeps them) they are used as they are, so what a running daemon
+    /// committed is seen. When there is no `-wal` file, or an empty one and no
+    /// `-shm`, no connection has the database open and everything is in the
+    /// main file: it is read as an immutable file, which needs neither. Only a
+    /// log that holds changes without its `-shm` index (a copy made without it)
+    /// gets that index created, as reading those changes needs it.
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
+        let open_err = |error| open_failure(path, error, false);
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => {
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    cause: plain_words(&e),
+                    error: rusqlite::Error::InvalidPath(path.to_path_buf()),
+                });
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    cause: "is a directory".into(),
+                    error: rusqlite::Error::InvalidPath(path.to_path_buf()),
+                });
+            }
+            Ok(_) => {}
+        }
+        let wal = std::fs::metadata(beside(path, "-wal")).ok();
+        let shm_exists = beside(path, "-shm").exists();
+        let immutable = match wal {
+            None => true,
+            Some(wal) => wal.len() <= WAL_HEADER_BYTES && !shm_exists,
         };
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if immutable {
+            let mut uri = std::path::absolute(path)
+                .ok()
+                .and_then(|p| url::Url::from_file_path(p).ok())
+                .ok_or_else(|| rusqlite::Error::InvalidPath(path.to_path_buf()))
+                .map_err(open_err)?;
+            uri.set_query(Some("immutable=1"));
+            Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI)
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
         .map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
         conn.pragma_update(None, "query_only", true)
             .map_err(open_err)?;
-        keep_wal_files(&conn).map_err(open_err)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open_err)?;
+        let known = migrations::known();
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        if found < known {
+            return Err(StoreError::TooOld {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
         Ok(Store {
             conn,
             fold: FoldPolicy::from(&crate::config::Dedup::default()),
@@ -217,6 +290,235 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 fn keep_wal_files(conn: &Connection) -> rusqlite::Result<()> {
     let mut persist = 1;
     conn.file_control(Some(MAIN_DB), FileControl::PersistWal(&mut persist))
+}
+
+/// Bytes of a write-ahead log's header: a log no longer than this holds no change.
+const WAL_HEADER_BYTES: u64 = 32;
+
+/// The folder a database file lives in.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `path` with `suffix` added to its file name: SQLite's `-wal` and `-shm`.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// An I/O error as the words a person searches for ("permission denied",
+/// "disk full"), without Rust's "(os error 13)".
+pub fn plain_words(error: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let words = match error.kind() {
+        K::PermissionDenied => "permission denied",
+        K::NotFound => "no such file or directory",
+        K::StorageFull => "disk full",
+        K::QuotaExceeded => "disk quota exceeded",
+        K::ReadOnlyFilesystem => "read-only file system",
+        K::NotADirectory => "not a directory",
+        K::IsADirectory => "is a directory",
+        _ => {
+            let text = error.to_string();
+            let text = match text.find(" (os error") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            };
+            return lowercase_first(&text);
+        }
+    };
+    words.to_string()
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// SQLite's report of a failure, in plain words where its code says enough.
+fn sqlite_words(error: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    match error.sqlite_error_code() {
+        Some(C::DiskFull) => "disk full".into(),
+        Some(C::PermissionDenied) => "permission denied".into(),
+        Some(C::ReadOnly) => "read-only: the file or its folder cannot be written".into(),
+        Some(C::NotADatabase) => "not a database file (or a damaged one)".into(),
+        Some(C::DatabaseBusy | C::DatabaseLocked) => {
+            "locked: another process holds the database's write lock".into()
+        }
+        Some(C::CannotOpen) => "cannot open the file".into(),
+        Some(C::DatabaseCorrupt) => "the database file is damaged".into(),
+        _ => lowercase_first(&error.to_string()),
+    }
+}
+
+/// A database file, or the folder it is made in, that cannot be written, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unwritable {
+    /// the file or folder in the way
+    pub path: PathBuf,
+    pub is_folder: bool,
+    /// plain words: "permission denied", "read-only file system", ...
+    pub cause: String,
+}
+
+impl std::fmt::Display for Unwritable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.is_folder { "folder" } else { "file" };
+        write!(
+            f,
+            "{}: the {what} {} cannot be written",
+            self.cause,
+            self.path.display()
+        )
+    }
+}
+
+/// Why the database at `path` could not be opened for writing or created, if
+/// something is in the way: each file SQLite writes (the database, its `-wal`
+/// and `-shm`) is opened for writing, changing nothing, and where one must be
+/// made (or the folder itself), a file is made in its folder and removed.
+/// Used where a database fails to open, and by `tributary check`, which must
+/// tell before the service starts.
+pub fn why_unwritable(path: &Path) -> Option<Unwritable> {
+    // The nearest folder that exists: the others would be created in it.
+    let mut folder = folder_of(path);
+    loop {
+        match std::fs::metadata(&folder) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Some(Unwritable {
+                    path: folder,
+                    is_folder: true,
+                    cause: "not a directory".into(),
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match folder.parent() {
+                Some(up) if !up.as_os_str().is_empty() => folder = up.to_path_buf(),
+                _ => folder = PathBuf::from("."),
+            },
+            Err(e) => {
+                return Some(Unwritable {
+                    path: folder,
+                    is_folder: true,
+                    cause: plain_words(&e),
+                });
+            }
+        }
+    }
+    let mut to_create = false;
+    for file in [
+        path.to_path_buf(),
+        beside(path, "-wal"),
+        beside(path, "-shm"),
+    ] {
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&file)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => to_create = true,
+            Err(e) => {
+                return Some(Unwritable {
+                    path: file,
+                    is_folder: false,
+                    cause: plain_words(&e),
+                });
+            }
+        }
+    }
+    if !to_create {
+        return None;
+    }
+    let probe = folder.join(format!(".tributary-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) => Some(Unwritable {
+            path: folder,
+            is_folder: true,
+            cause: plain_words(&e),
+        }),
+    }
+}
+
+/// The error for a database that failed to open: SQLite's codes rarely say
+/// what is in the way ("unable to open database file"), so the files are
+/// tried to find the cause in plain words.
+fn open_failure(path: &Path, error: rusqlite::Error, writing: bool) -> StoreError {
+    let found = if writing {
+        why_unwritable(path).map(|u| u.to_string())
+    } else {
+        why_unreadable(path)
+    };
+    let cause = match found {
+        // SQLite's word for a full disk is clearer than any file's state.
+        Some(_) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) => {
+            sqlite_words(&error)
+        }
+        Some(found) => found,
+        None => sqlite_words(&error),
+    };
+    StoreError::Open {
+        path: path.to_path_buf(),
+        cause,
+        error,
+    }
+}
+
+/// Why the database at `path`, or a `-wal`/`-shm` file beside it, cannot be
+/// read, if one cannot.
+fn why_unreadable(path: &Path) -> Option<String> {
+    for file in [
+        path.to_path_buf(),
+        beside(path, "-wal"),
+        beside(path, "-shm"),
+    ] {
+        match std::fs::File::open(&file) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && file != path => {}
+            Err(e) => {
+                return Some(format!(
+                    "{}: the file {} cannot be read",
+                    plain_words(&e),
+                    file.display()
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn too_old(path: &Path, found: i64, known: i64) -> String {
+    if found == 0 {
+        return format!(
+            "{} is not a tributary database (it holds no schema): nothing has been stored in it",
+            path.display()
+        );
+    }
+    format!(
+        "database {} has schema version {found}, older than this tributary's ({known}): \
+         `tributary poll` or the service brings it up to date",
+        path.display()
+    )
 }
 
 /// Milliseconds since the Unix epoch, as times are stored.
