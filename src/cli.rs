@@ -295,6 +295,16 @@ fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
 /// systemd, uses its state folder, so there it is a warning.
 fn check_database(config: &Config) -> ExitCode {
     let db = &config.storage.database;
+    // One that exists must be one tributary can use; read, not changed.
+    if db.exists() {
+        match Store::open_reader(db) {
+            Ok(_) | Err(StoreError::TooOld { .. }) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let Some(problem) = crate::store::why_unwritable(db) else {
         return ExitCode::SUCCESS;
     };

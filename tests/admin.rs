@@ -314,6 +314,46 @@ fn a_database_folder_the_user_cannot_write_is_reported_as_permission_denied() {
     assert!(listing(&data).is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_files_the_user_cannot_write_are_named_before_any_write() {
+    let host = FeedHost::start().await;
+    let setup = polled(&host).await;
+    let db = setup.database();
+    set_mode(setup.dir.path(), 0o755);
+    set_mode(&setup.config, 0o644);
+    // SQLite opens a file it may not write for reading without a word, and
+    // only a write fails later, as "attempt to write a readonly database".
+    for file in [db.clone(), wal(&db), shm(&db)] {
+        for path in [db.clone(), wal(&db), shm(&db)] {
+            set_mode(&path, if path == file { 0o644 } else { 0o666 });
+        }
+        for command in ["poll", "check"] {
+            let out = tributary_unprivileged(&setup.config, &[command]);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{command} {file:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "permission denied: the file {} cannot be written",
+                    file.display()
+                )),
+                "{command}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn check_reports_a_database_file_that_is_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.db"), "notes, not a database").unwrap();
+    let config = dir.path().join("tributary.toml");
+    std::fs::write(&config, "[storage]\ndatabase = \"t.db\"\n").unwrap();
+    let check = tributary(&config, &["check"], &[]);
+    let err = stderr(&check);
+    assert_eq!(check.status.code(), Some(1), "{err}");
+    assert!(err.contains("not a database file"), "{err}");
+}
+
 #[test]
 fn check_says_a_default_database_folder_it_cannot_write_is_not_what_the_service_uses() {
     // By hand, without systemd, the default database sits beside the config;

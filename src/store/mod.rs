@@ -106,7 +106,27 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(open_err)?;
+        // SQLite falls back to reading a file it may not write, and only the
+        // first write would then fail, far from here and without a reason.
+        if conn.is_readonly(MAIN_DB).map_err(open_err)? {
+            return Err(open_err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                Some("the database could only be opened for reading".into()),
+            )));
+        }
         configure(&mut conn).map_err(open_err)?;
+        // Nor does a `-wal` or `-shm` file it may not write fail before the
+        // first write.
+        if let Some(file) = unwritable_file(path) {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                cause: file.to_string(),
+                error: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                    None,
+                ),
+            });
+        }
         let mut store = Store {
             conn,
             fold: FoldPolicy::from(&crate::config::Dedup::default()),
@@ -400,10 +420,18 @@ pub fn why_unwritable(path: &Path) -> Option<Unwritable> {
                     cause: "not a directory".into(),
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match folder.parent() {
-                Some(up) if !up.as_os_str().is_empty() => folder = up.to_path_buf(),
-                _ => folder = PathBuf::from("."),
-            },
+            // Missing, or under a file: the one to name is further up.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                match folder.parent() {
+                    Some(up) if !up.as_os_str().is_empty() => folder = up.to_path_buf(),
+                    _ => folder = PathBuf::from("."),
+                }
+            }
             Err(e) => {
                 return Some(Unwritable {
                     path: folder,
@@ -413,29 +441,15 @@ pub fn why_unwritable(path: &Path) -> Option<Unwritable> {
             }
         }
     }
-    let mut to_create = false;
-    for file in [
+    if let Some(file) = unwritable_file(path) {
+        return Some(file);
+    }
+    let files = [
         path.to_path_buf(),
         beside(path, "-wal"),
         beside(path, "-shm"),
-    ] {
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&file)
-        {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => to_create = true,
-            Err(e) => {
-                return Some(Unwritable {
-                    path: file,
-                    is_folder: false,
-                    cause: plain_words(&e),
-                });
-            }
-        }
-    }
-    if !to_create {
+    ];
+    if files.iter().all(|f| f.exists()) {
         return None;
     }
     let probe = folder.join(format!(".tributary-write-check-{}", std::process::id()));
@@ -458,6 +472,33 @@ pub fn why_unwritable(path: &Path) -> Option<Unwritable> {
             cause: plain_words(&e),
         }),
     }
+}
+
+/// The first of the database's files (itself, its `-wal` and `-shm`) that
+/// exists and cannot be opened for writing, and why. Opening changes nothing.
+fn unwritable_file(path: &Path) -> Option<Unwritable> {
+    for file in [
+        path.to_path_buf(),
+        beside(path, "-wal"),
+        beside(path, "-shm"),
+    ] {
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&file)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Some(Unwritable {
+                    path: file,
+                    is_folder: false,
+                    cause: plain_words(&e),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// The error for a database that failed to open: SQLite's codes rarely say
@@ -530,4 +571,85 @@ pub(crate) fn to_millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
 /// written by older versions may hold any date a feed gave.
 pub(crate) fn from_millis(ms: i64) -> chrono::DateTime<chrono::Utc> {
     crate::model::clamped_date(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_error(code: std::ffi::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn file_errors_read_as_plain_words() {
+        use std::io::{Error, ErrorKind};
+        let cases = [
+            (Error::from_raw_os_error(libc::EACCES), "permission denied"),
+            (
+                Error::from_raw_os_error(libc::ENOENT),
+                "no such file or directory",
+            ),
+            (Error::from_raw_os_error(libc::ENOSPC), "disk full"),
+            (
+                Error::from_raw_os_error(libc::EDQUOT),
+                "disk quota exceeded",
+            ),
+            (
+                Error::from_raw_os_error(libc::EROFS),
+                "read-only file system",
+            ),
+            (Error::from_raw_os_error(libc::ENOTDIR), "not a directory"),
+            (Error::from(ErrorKind::StorageFull), "disk full"),
+            (Error::from_raw_os_error(libc::EIO), "input/output error"),
+        ];
+        for (error, words) in cases {
+            assert_eq!(plain_words(&error), words, "{error:?}");
+        }
+        assert_eq!(
+            sqlite_words(&sqlite_error(rusqlite::ffi::SQLITE_FULL)),
+            "disk full"
+        );
+        assert_eq!(
+            sqlite_words(&sqlite_error(rusqlite::ffi::SQLITE_PERM)),
+            "permission denied"
+        );
+    }
+
+    #[test]
+    fn a_full_disk_is_named_whatever_the_files_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let e = open_failure(&path, sqlite_error(rusqlite::ffi::SQLITE_FULL), true);
+        assert_eq!(
+            e.to_string(),
+            format!("cannot open database {}: disk full", path.display())
+        );
+    }
+
+    #[test]
+    fn a_folder_that_is_a_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("data"), "").unwrap();
+        let found = why_unwritable(&dir.path().join("data/sub/t.db")).unwrap();
+        assert_eq!(found.cause, "not a directory");
+        assert_eq!(found.path, dir.path().join("data"));
+        assert!(why_unwritable(&dir.path().join("new/sub/t.db")).is_none());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "the probe is removed"
+        );
+    }
+
+    #[test]
+    fn a_reader_of_a_missing_database_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        assert!(matches!(
+            Store::open_reader(&path),
+            Err(StoreError::Missing { .. })
+        ));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }
