@@ -349,27 +349,32 @@ fn open_database(config: &Config) -> Result<Store, ExitCode> {
 
 /// How the database path was chosen, and how the service chooses its own.
 fn where_the_database_is(config: &Config) -> String {
+    let file = config.path.display();
     let why = match &config.storage.database_from {
-        DatabaseFrom::Setting(text) => format!(
-            "looked there for storage.database = {text:?} in {}, relative to that file's folder",
-            config.path.display()
-        ),
-        DatabaseFrom::StateDirectory => {
-            "looked there as storage.database is not set and $STATE_DIRECTORY is".to_string()
+        DatabaseFrom::Setting(text) => {
+            format!("storage.database = {text:?} in {file}, relative to that file's folder")
         }
+        DatabaseFrom::StateDirectory => format!(
+            "storage.database is not set in {file}, and $STATE_DIRECTORY is {}",
+            config
+                .storage
+                .database
+                .parent()
+                .unwrap_or(std::path::Path::new("?"))
+                .display()
+        ),
         DatabaseFrom::BesideConfig => format!(
-            "looked there, beside the config, as neither storage.database (in {}) nor \
-             $STATE_DIRECTORY is set",
-            config.path.display()
+            "storage.database is not set in {file}, nor $STATE_DIRECTORY: beside the config"
         ),
     };
     format!(
-        "  {why}\n  \
-         the service uses storage.database when set (relative to the config's folder), else \
-         $STATE_DIRECTORY/tributary.db under systemd (/var/lib/tributary/tributary.db with the \
-         shipped unit); to read the service's database by hand, set storage.database or run with \
+        "  looked there: {why}\n  \
+         the service's database is storage.database when set (relative to the config's folder),\n  \
+         else $STATE_DIRECTORY/tributary.db (systemd sets it: /var/lib/tributary/tributary.db \
+         with the shipped unit)\n  \
+         to read that one by hand, set storage.database, or run with \
          STATE_DIRECTORY=/var/lib/tributary\n  \
-         nothing was created: `tributary poll` or the service creates the database"
+         nothing was created; `tributary poll` or the service creates the database"
     )
 }
 
