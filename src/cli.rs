@@ -86,7 +86,9 @@ pub enum Command {
         target: String,
     },
     /// Write the merged feed, from the database, to stdout
-    #[command(after_help = "Example:\n  tributary export --format json --category ai --limit 0")]
+    #[command(
+        after_help = "Example:\n  tributary export --format json --category ai --limit 0\n\nThe database is only read, never created or changed."
+    )]
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -140,7 +142,9 @@ pub enum Command {
     )]
     Completions { shell: clap_complete::Shell },
     /// Show each source's fetch state: last fetch, status, next fetch, items, errors
-    #[command(after_help = "Example:\n  tributary sources --config config/demo.toml")]
+    #[command(
+        after_help = "Example:\n  tributary sources --config config/demo.toml\n\nThe database is only read, never created or changed."
+    )]
     Sources {
         /// Print JSON instead of a table
         #[arg(long)]
