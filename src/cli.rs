@@ -12,10 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use url::Url;
 
 use crate::categorize::slug;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, DatabaseFrom};
 use crate::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::inspect::inspect_json;
-use crate::parse::parse_feed;
+use crate::parse::{ParseError, discover_feeds, parse_feed};
 use crate::pipeline::{Outcome, PollContext};
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
@@ -24,7 +24,7 @@ use crate::render::markdown::{markdown_file_name, render_markdown, unique_file_n
 use crate::render::opml::{is_remote, render_opml};
 use crate::render::rss::render_rss;
 use crate::schedule::poll_round;
-use crate::store::{FoldPolicy, Store, Story, StoryQuery, Writer};
+use crate::store::{FoldPolicy, SourceStatus, Store, StoreError, Story, StoryQuery, Writer};
 
 /// Exit code for an invalid config or command line.
 pub const EXIT_CONFIG: u8 = 2;
@@ -86,7 +86,9 @@ pub enum Command {
         target: String,
     },
     /// Write the merged feed, from the database, to stdout
-    #[command(after_help = "Example:\n  tributary export --format json --category ai --limit 0")]
+    #[command(
+        after_help = "Example:\n  tributary export --format json --category ai --limit 0\n\nThe database is only read, never created or changed."
+    )]
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -140,7 +142,9 @@ pub enum Command {
     )]
     Completions { shell: clap_complete::Shell },
     /// Show each source's fetch state: last fetch, status, next fetch, items, errors
-    #[command(after_help = "Example:\n  tributary sources --config config/demo.toml")]
+    #[command(
+        after_help = "Example:\n  tributary sources --config config/demo.toml\n\nThe database is only read, never created or changed."
+    )]
     Sources {
         /// Print JSON instead of a table
         #[arg(long)]
@@ -189,15 +193,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             std::io::stdout().write_all(&render_opml(&config.server.title, &config.sources))?;
-            let local = config.sources.iter().filter(|s| !is_remote(s)).count();
-            if local > 0 {
-                eprintln!("{local} source(s) read from local files left out");
+            match config.sources.iter().filter(|s| !is_remote(s)).count() {
+                0 => {}
+                1 => eprintln!("1 source read from a local file left out"),
+                n => eprintln!("{n} sources read from local files left out"),
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "tributary", &mut std::io::stdout());
+            // Written whole, so a closed pipe is an error returned, not a panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "tributary", &mut script);
+            std::io::stdout().write_all(&script)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -210,8 +218,8 @@ pub(crate) fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
             ConfigError::Invalid { problems, .. } => {
                 eprintln!("{e}");
                 eprintln!(
-                    "config has {} problem(s); nothing was changed",
-                    problems.len()
+                    "config has {}; nothing was changed",
+                    counted(problems.len() as u64, "problem", "problems")
                 );
             }
             ConfigError::Read { .. } => eprintln!("error: {e}"),
@@ -226,10 +234,30 @@ fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let mut out = std::io::stdout().lock();
+    let storage = &config.storage;
     writeln!(out, "{}: ok", path.display())?;
-    writeln!(out, "database: {}", config.storage.database.display())?;
+    let chosen = match &storage.database_from {
+        DatabaseFrom::Setting(text) => format!("storage.database = {text:?}"),
+        DatabaseFrom::StateDirectory => {
+            "storage.database unset: $STATE_DIRECTORY/tributary.db".to_string()
+        }
+        DatabaseFrom::BesideConfig => {
+            "storage.database and $STATE_DIRECTORY unset: beside the config".to_string()
+        }
+    };
+    writeln!(out, "database: {} ({chosen})", storage.database.display())?;
+    let from = if config.server.base_url_explicit {
+        "server.base_url"
+    } else {
+        "built from server.listen"
+    };
+    writeln!(out, "base_url: {} ({from})", config.server.base_url)?;
     writeln!(out, "schedule: {}", config.poll.schedule)?;
-    writeln!(out, "{} source(s):", config.sources.len())?;
+    writeln!(
+        out,
+        "{}:",
+        counted(config.sources.len() as u64, "source", "sources")
+    )?;
     let rows: Vec<Vec<String>> = config
         .sources
         .iter()
@@ -249,8 +277,118 @@ fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         &rows,
         |_, line| line,
     )?;
-    writeln!(out, "{} rule(s)", config.rules.len())?;
-    Ok(ExitCode::SUCCESS)
+    writeln!(
+        out,
+        "{}",
+        counted(config.rules.len() as u64, "rule", "rules")
+    )?;
+    out.flush()?;
+    if config.server.base_url_unreachable() {
+        eprintln!(
+            "warning: links in the served feeds start with {}, which readers elsewhere cannot \
+             reach; set server.base_url to the address they use",
+            config.server.base_url
+        );
+    }
+    Ok(check_database(&config))
+}
+
+/// Whether the service could write its database: a folder or file it cannot
+/// write is an error (exit 1), told before the service starts and fails. A
+/// default path beside the config is only the by-hand path: the service, under
+/// systemd, uses its state folder, so there it is a warning.
+fn check_database(config: &Config) -> ExitCode {
+    let db = &config.storage.database;
+    // One that exists must be one tributary can use; read, not changed.
+    if db.exists() {
+        match Store::open_reader(db) {
+            Ok(_) | Err(StoreError::TooOld { .. }) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let Some(problem) = crate::store::why_unwritable(db) else {
+        return ExitCode::SUCCESS;
+    };
+    if config.storage.database_from == DatabaseFrom::BesideConfig {
+        eprintln!(
+            "warning: database {}: {problem}\n  \
+             `tributary run` started by hand with this config could not store anything; \
+             the service under systemd uses $STATE_DIRECTORY/tributary.db instead, \
+             as storage.database is not set",
+            db.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "error: database {}: {problem}\n  the service could not store anything there; {}",
+        db.display(),
+        match &config.storage.database_from {
+            DatabaseFrom::Setting(_) => {
+                "make it writable, or point storage.database at a writable folder \
+                 (under systemd, unset it to use $STATE_DIRECTORY/tributary.db)"
+            }
+            _ => "make the state folder writable by the service",
+        }
+    );
+    ExitCode::FAILURE
+}
+
+/// Opens the database for the commands that only read it, or says on stderr
+/// why it cannot be read and, when it is missing, where the commands looked
+/// and where the service keeps it.
+fn open_database(config: &Config) -> Result<Store, ExitCode> {
+    let error = match Store::open_reader(&config.storage.database) {
+        Ok(store) => return Ok(store),
+        Err(e) => e,
+    };
+    eprintln!("error: {error}");
+    if matches!(error, StoreError::Missing { .. }) {
+        eprintln!("{}", where_the_database_is(config));
+    }
+    Err(ExitCode::FAILURE)
+}
+
+/// How the database path was chosen, and how the service chooses its own.
+fn where_the_database_is(config: &Config) -> String {
+    let file = config.path.display();
+    let why = match &config.storage.database_from {
+        DatabaseFrom::Setting(text) => {
+            format!("storage.database = {text:?} in {file}, relative to that file's folder")
+        }
+        DatabaseFrom::StateDirectory => format!(
+            "storage.database is not set in {file}, and $STATE_DIRECTORY is {}",
+            config
+                .storage
+                .database
+                .parent()
+                .unwrap_or(std::path::Path::new("?"))
+                .display()
+        ),
+        DatabaseFrom::BesideConfig => format!(
+            "storage.database is not set in {file}, nor $STATE_DIRECTORY: beside the config"
+        ),
+    };
+    format!(
+        "  looked there: {why}\n  \
+         the service's database is storage.database when set (relative to the config's folder),\n  \
+         else $STATE_DIRECTORY/tributary.db (systemd sets it: /var/lib/tributary/tributary.db \
+         with the shipped unit)\n  \
+         to read that one by hand, set storage.database, or run with \
+         STATE_DIRECTORY=/var/lib/tributary\n  \
+         nothing was created; `tributary poll` or the service creates the database"
+    )
+}
+
+/// "1 source", "2 sources".
+fn counted(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::Result<ExitCode> {
@@ -330,8 +468,12 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
     } else {
         writeln!(
             out,
-            "polled {} source(s): {} ok, {} not modified, {} failed; {} new, {} updated, {} folded in {:.2} s",
-            summary.ok + summary.not_modified + summary.failed,
+            "polled {}: {} ok, {} not modified, {} failed; {} new, {} updated, {} folded in {:.2} s",
+            counted(
+                summary.ok + summary.not_modified + summary.failed,
+                "source",
+                "sources"
+            ),
             summary.ok,
             summary.not_modified,
             summary.failed,
@@ -381,15 +523,22 @@ async fn add(
             .collect(),
     };
     let added = add_to_config(path, &[feed])?;
+    let mut out = std::io::stdout().lock();
     match added.first() {
-        Some(f) => println!(
-            "added {:?} ({}, {} items now) to {}; `systemctl reload tributary` or SIGHUP picks it up",
+        Some(f) => writeln!(
+            out,
+            "added {:?} ({}, {} now) to {}; `systemctl reload tributary` or SIGHUP picks it up",
             f.name,
             f.url,
-            found.feed.items.len(),
+            counted(found.feed.items.len() as u64, "item", "items"),
             path.display()
-        ),
-        None => println!("{} is already a source in {}", found.url, path.display()),
+        )?,
+        None => writeln!(
+            out,
+            "{} is already a source in {}",
+            found.url,
+            path.display()
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -407,18 +556,20 @@ fn import_opml(
             return Ok(ExitCode::FAILURE);
         }
     };
+    let mut out = std::io::stdout().lock();
     if !write {
-        print!("{}", crate::opml::sources_toml(&feeds));
+        write!(out, "{}", crate::opml::sources_toml(&feeds))?;
         return Ok(ExitCode::SUCCESS);
     }
     let added = add_to_config(path, &feeds)?;
-    println!(
-        "added {} of {} feed(s) to {} ({} already there)",
+    writeln!(
+        out,
+        "added {} of {} to {} ({} already there)",
         added.len(),
-        feeds.len(),
+        counted(feeds.len() as u64, "feed", "feeds"),
         path.display(),
         feeds.len() - added.len()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -471,30 +622,62 @@ async fn inspect(target: &str) -> anyhow::Result<ExitCode> {
             Url::from_file_path(&path).map_err(|()| anyhow::anyhow!("bad path {target}"))?
         }
     };
+    let shown = crate::redact::shown_url(&url);
     let defaults = Config::from_str("", std::path::Path::new("tributary.toml"))
         .expect("the defaults are valid");
     let fetcher = Fetcher::new(&defaults.poll)?;
-    let outcome = match fetcher.fetch_configured(&url, &Validators::default()).await {
-        Ok(o) => o,
+    let (body, final_url) = match fetcher.fetch_configured(&url, &Validators::default()).await {
+        Ok(FetchOutcome::Fetched { body, meta }) => (body, meta.final_url),
+        Ok(FetchOutcome::NotModified { .. }) => {
+            bail!("unexpected 304 for an unconditional request")
+        }
         Err(e) => {
-            eprintln!("cannot fetch {url}: {e}");
+            eprintln!("cannot fetch {shown}: {e}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    let FetchOutcome::Fetched { body, meta } = outcome else {
-        bail!("unexpected 304 for an unconditional request");
-    };
-    match parse_feed(&body, &meta.final_url) {
-        Ok(feed) => {
-            let text = serde_json::to_string_pretty(&inspect_json(feed))?;
-            writeln!(std::io::stdout().lock(), "{text}")?;
-            Ok(ExitCode::SUCCESS)
+    let (feed, found_at) = match parse_feed(&body, &final_url) {
+        Ok(feed) => (feed, None),
+        // A page is followed to the feed it announces, as `poll` and `add` do;
+        // only to an http(s) one, never to a local file.
+        Err(ParseError::Html) => {
+            let Some(feed_url) = discover_feeds(&body, &final_url).into_iter().next() else {
+                eprintln!(
+                    "cannot parse {shown}: {} and links no feed",
+                    ParseError::Html
+                );
+                return Ok(ExitCode::FAILURE);
+            };
+            let shown_feed = crate::redact::shown_url(&feed_url);
+            let (body, at) = match fetcher.fetch(&feed_url, &Validators::default()).await {
+                Ok(FetchOutcome::Fetched { body, meta }) => (body, meta.final_url),
+                Ok(FetchOutcome::NotModified { .. }) => {
+                    bail!("unexpected 304 for an unconditional request")
+                }
+                Err(e) => {
+                    eprintln!("cannot fetch {shown_feed}, the feed {shown} links: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            match parse_feed(&body, &at) {
+                Ok(feed) => {
+                    eprintln!("{shown} is a web page; its feed is {shown_feed}");
+                    (feed, Some(feed_url))
+                }
+                Err(e) => {
+                    eprintln!("cannot parse {shown_feed}, the feed {shown} links: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
         }
         Err(e) => {
-            eprintln!("cannot parse {url}: {e}");
-            Ok(ExitCode::FAILURE)
+            eprintln!("cannot parse {shown}: {e}");
+            return Ok(ExitCode::FAILURE);
         }
-    }
+    };
+    let text = serde_json::to_string_pretty(&inspect_json(feed, found_at.as_ref()))?;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn export(
@@ -508,7 +691,10 @@ fn export(
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let store = Store::open(&config.storage.database)?;
+    let store = match open_database(&config) {
+        Ok(store) => store,
+        Err(code) => return Ok(code),
+    };
     let category = category.map(|c| slug(&c));
     let limit = match limit.unwrap_or(config.server.limit) {
         0 => None,
@@ -609,10 +795,37 @@ fn sources_table(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode>
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let mut store = Store::open(&config.storage.database)?;
-    store.sync_sources(&config.sources)?;
+    let store = match open_database(&config) {
+        Ok(store) => store,
+        Err(code) => return Ok(code),
+    };
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let mut statuses = store.source_statuses(&names)?;
+    let stored = store.source_statuses(&names)?;
+    // The configured sources, each with its stored state. One not fetched yet
+    // has no row, and one whose address changed starts afresh at its next
+    // poll: both are shown as the poll will see them, without writing that.
+    let mut statuses: Vec<SourceStatus> = config
+        .sources
+        .iter()
+        .map(|source| {
+            let url = source.url.to_string();
+            match stored.iter().find(|row| row.name == source.name) {
+                Some(row) if row.url == url => row.clone(),
+                row => SourceStatus {
+                    name: source.name.clone(),
+                    url: url.clone(),
+                    fetch_url: url,
+                    last_fetch_at: None,
+                    last_status: None,
+                    next_fetch_at: None,
+                    items: row.map_or(0, |r| r.items),
+                    consecutive_errors: 0,
+                    last_error: None,
+                    disabled: false,
+                },
+            }
+        })
+        .collect();
     for s in &mut statuses {
         s.url = crate::redact::redact_text(&s.url).into_owned();
         s.fetch_url = crate::redact::redact_text(&s.fetch_url).into_owned();

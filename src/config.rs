@@ -35,8 +35,21 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Storage {
     pub database: PathBuf,
+    /// how `database` was chosen, for messages that must say where to look
+    pub database_from: DatabaseFrom,
     pub retention: Duration,
     pub keep_per_source: u32,
+}
+
+/// Where the database path came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseFrom {
+    /// `storage.database`, as written in the file (relative to its folder)
+    Setting(String),
+    /// not set, under systemd: `$STATE_DIRECTORY/tributary.db`
+    StateDirectory,
+    /// not set, and no `$STATE_DIRECTORY`: `tributary.db` beside the config
+    BesideConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +66,10 @@ pub struct Poll {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Server {
     pub listen: SocketAddr,
+    /// where self links start: `base_url` when set, else `http://{listen}/`
     pub base_url: Url,
+    /// whether `base_url` was set; when not, it follows the address listened on
+    pub base_url_explicit: bool,
     pub title: String,
     pub limit: u32,
     /// bytes of rendered pages kept for repeated requests
@@ -189,7 +205,7 @@ impl Default for PollConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: Spanned<String>,
-    pub base_url: Spanned<String>,
+    pub base_url: Option<Spanned<String>>,
     pub title: String,
     pub limit: Spanned<u32>,
     pub cache_size: Spanned<String>,
@@ -202,7 +218,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: unspanned("127.0.0.1:8080"),
-            base_url: unspanned("http://127.0.0.1:8080/"),
+            base_url: None,
             title: "Merged feed".to_string(),
             limit: Spanned::new(0..0, 100),
             cache_size: unspanned("64MiB"),
@@ -275,8 +291,22 @@ impl Config {
     /// Validates `text` as if read from `path` (which only names it in errors and
     /// anchors relative paths).
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let state_dir = std::env::var_os("STATE_DIRECTORY")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from);
+        Config::from_str_in(text, path, state_dir.as_deref())
+    }
+
+    /// Validates `text` as [`Config::from_str`] does, as if `$STATE_DIRECTORY`
+    /// were `state_dir`: systemd sets it to the service's state folder, where
+    /// the database goes when `storage.database` is not set.
+    pub fn from_str_in(
+        text: &str,
+        path: &Path,
+        state_dir: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
         let mut problems = Problems::new(text);
-        let config = build(text, path, &mut problems);
+        let config = build(text, path, state_dir, &mut problems);
         problems.list.sort_by_key(|p| (p.line, p.column));
         match config {
             Some(config) if problems.list.is_empty() => Ok(config),
@@ -336,7 +366,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn build(text: &str, path: &Path, p: &mut Problems) -> Option<Config> {
+fn build(text: &str, path: &Path, state_dir: Option<&Path>, p: &mut Problems) -> Option<Config> {
     let (root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         for e in &syntax {
@@ -370,7 +400,7 @@ fn build(text: &str, path: &Path, p: &mut Problems) -> Option<Config> {
     let base_dir = Config::base_dir(path);
     Some(Config {
         path: path.to_path_buf(),
-        storage: storage.build(&base_dir, p),
+        storage: storage.build(&base_dir, state_dir, p),
         poll: poll.build(p),
         server: server.build(p),
         dedup: dedup.build(p),
@@ -483,21 +513,25 @@ fn at_least_one(value: &Spanned<u32>, key: &str, p: &mut Problems) -> usize {
 }
 
 impl StorageConfig {
-    fn build(self, base_dir: &Path, p: &mut Problems) -> Storage {
-        let database = match &self.database {
+    fn build(self, base_dir: &Path, state_dir: Option<&Path>, p: &mut Problems) -> Storage {
+        let (database, database_from) = match &self.database {
             Some(db) if db.get_ref().trim().is_empty() => {
                 p.at(db.span(), "`database` must not be empty");
-                PathBuf::new()
+                (PathBuf::new(), DatabaseFrom::Setting(String::new()))
             }
-            Some(db) => base_dir.join(db.get_ref()),
+            Some(db) => (
+                base_dir.join(db.get_ref()),
+                DatabaseFrom::Setting(db.get_ref().clone()),
+            ),
             // Under systemd the state folder is where a service keeps its data.
-            None => match std::env::var_os("STATE_DIRECTORY") {
-                Some(dir) if !dir.is_empty() => PathBuf::from(dir).join(DEFAULT_DATABASE),
-                _ => base_dir.join(DEFAULT_DATABASE),
+            None => match state_dir {
+                Some(dir) => (dir.join(DEFAULT_DATABASE), DatabaseFrom::StateDirectory),
+                None => (base_dir.join(DEFAULT_DATABASE), DatabaseFrom::BesideConfig),
             },
         };
         Storage {
             database,
+            database_from,
             retention: duration(&self.retention, "retention", p),
             keep_per_source: self.keep_per_source,
         }
@@ -553,35 +587,42 @@ impl PollConfig {
 
 impl ServerConfig {
     fn build(self, p: &mut Problems) -> Server {
-        let listen = self.listen.get_ref().parse().unwrap_or_else(|e| {
-            p.at(
-                self.listen.span(),
-                format!(
-                    "invalid `listen` address {:?}: {e} (write e.g. \"127.0.0.1:8080\")",
-                    self.listen.get_ref()
-                ),
-            );
-            SocketAddr::from(([127, 0, 0, 1], 0))
-        });
-        let base_url = match Url::parse(self.base_url.get_ref()) {
-            Ok(mut url) if matches!(url.scheme(), "http" | "https") => {
-                // Self links are joined onto it, which drops a last segment without '/'.
-                if !url.path().ends_with('/') {
-                    url.set_path(&format!("{}/", url.path()));
-                }
-                url
-            }
-            Ok(_) => {
-                p.at(self.base_url.span(), "`base_url` must be an http(s) URL");
-                Url::parse("http://127.0.0.1/").expect("literal URL")
-            }
+        let (listen, derived) = match listen_address(self.listen.get_ref()) {
+            Ok(found) => found,
             Err(e) => {
                 p.at(
-                    self.base_url.span(),
-                    format!("invalid `base_url` {:?}: {e}", self.base_url.get_ref()),
+                    self.listen.span(),
+                    format!(
+                        "invalid `listen` address {:?}: {e} (write e.g. \"127.0.0.1:8080\" or \"localhost:8080\")",
+                        self.listen.get_ref()
+                    ),
                 );
-                Url::parse("http://127.0.0.1/").expect("literal URL")
+                let fallback = SocketAddr::from(([127, 0, 0, 1], 0));
+                (fallback, base_url_of(&fallback.to_string()))
             }
+        };
+        let base_url = match &self.base_url {
+            None => derived,
+            Some(text) => match Url::parse(text.get_ref()) {
+                Ok(mut url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                    // Self links are joined onto it, which drops a last segment without '/'.
+                    if !url.path().ends_with('/') {
+                        url.set_path(&format!("{}/", url.path()));
+                    }
+                    url
+                }
+                Ok(_) => {
+                    p.at(text.span(), "`base_url` must be an http(s) URL");
+                    derived
+                }
+                Err(e) => {
+                    p.at(
+                        text.span(),
+                        format!("invalid `base_url` {:?}: {e}", text.get_ref()),
+                    );
+                    derived
+                }
+            },
         };
         let limit = *self.limit.get_ref();
         if !(1..=1000).contains(&limit) {
@@ -615,6 +656,7 @@ impl ServerConfig {
         Server {
             listen,
             base_url,
+            base_url_explicit: self.base_url.is_some(),
             title: self.title,
             limit,
             cache_size,
@@ -623,6 +665,57 @@ impl ServerConfig {
             idle_timeout,
         }
     }
+}
+
+impl Server {
+    /// Where self links start while the server listens at `bound`, the address
+    /// it actually bound: `base_url` when set; otherwise the one built from
+    /// `listen`, with the port bound (which `listen` leaves to the system when
+    /// it says port 0).
+    pub fn base_url_for(&self, bound: SocketAddr) -> Url {
+        let mut url = self.base_url.clone();
+        if !self.base_url_explicit {
+            // An http URL with a host always takes a port.
+            let _ = url.set_port(Some(bound.port()));
+        }
+        url
+    }
+
+    /// Whether readers elsewhere could not follow links built from `listen`:
+    /// it is an any-address (0.0.0.0, ::) and no `base_url` names the host.
+    pub fn base_url_unreachable(&self) -> bool {
+        !self.base_url_explicit && self.listen.ip().is_unspecified()
+    }
+}
+
+/// The address to listen on, and the base URL built from it as written:
+/// an IP address and port, or `localhost:PORT` (bound on 127.0.0.1, linked as
+/// localhost). Other names are refused: what they resolve to may change.
+fn listen_address(text: &str) -> Result<(SocketAddr, Url), String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok((addr, base_url_of(&addr.to_string())));
+    }
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| "expected HOST:PORT".to_string())?;
+    if !host.eq_ignore_ascii_case("localhost") {
+        return Err("the host must be an IP address or localhost".into());
+    }
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("{port:?} is not a port number"))?;
+    Ok((
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        base_url_of(&format!("localhost:{port}")),
+    ))
+}
+
+/// `http://{authority}/`, for an authority made from a parsed address.
+fn base_url_of(authority: &str) -> Url {
+    Url::parse(&format!("http://{authority}/"))
+        // An IP address and port, or localhost and a port, always make a valid URL.
+        .unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("literal URL"))
 }
 
 impl DedupConfig {
@@ -1129,15 +1222,118 @@ category = "x"
         assert!(problems[0].message.contains("user_agent"), "{:?}", problems);
     }
 
+    /// The folder systemd gives the shipped unit as `$STATE_DIRECTORY`.
+    fn unit_state_dir() -> PathBuf {
+        let unit = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/systemd/tributary.service"
+        ))
+        .expect("systemd/tributary.service is shipped");
+        let name = unit
+            .lines()
+            .find_map(|l| l.strip_prefix("StateDirectory="))
+            .expect("the unit has a state folder");
+        Path::new("/var/lib").join(name.trim())
+    }
+
     #[test]
     fn shipped_config_shows_the_real_defaults() {
+        // The defaults as the service sees them: under systemd, with the
+        // unit's state folder, and with the config where the unit reads it.
         let path = Path::new("/etc/tributary/tributary.toml");
-        let documented = Config::from_str(&uncommented(&shipped_config()), path).unwrap();
-        let defaults = Config::from_str("", path).unwrap();
-        assert_eq!(documented.storage, defaults.storage);
+        let state = unit_state_dir();
+        let documented =
+            Config::from_str_in(&uncommented(&shipped_config()), path, Some(&state)).unwrap();
+        let defaults = Config::from_str_in("", path, Some(&state)).unwrap();
+        assert_eq!(documented.storage.database, defaults.storage.database);
+        assert_eq!(
+            (
+                documented.storage.retention,
+                documented.storage.keep_per_source
+            ),
+            (defaults.storage.retention, defaults.storage.keep_per_source)
+        );
         assert_eq!(documented.poll, defaults.poll);
-        assert_eq!(documented.server, defaults.server);
+        let (mut shown, mut server) = (documented.server.clone(), defaults.server.clone());
+        // Set or built from `listen`, the default base_url is the same address.
+        shown.base_url_explicit = false;
+        server.base_url_explicit = false;
+        assert_eq!(shown, server);
         assert_eq!(documented.dedup, defaults.dedup);
         assert!(!documented.sources.is_empty() && !documented.rules.is_empty());
+    }
+
+    #[test]
+    fn the_database_path_says_how_it_was_chosen() {
+        let path = Path::new("/etc/tributary/tributary.toml");
+        let state = Path::new("/var/lib/tributary");
+        let c = Config::from_str_in("", path, Some(state)).unwrap();
+        assert_eq!(
+            c.storage.database,
+            Path::new("/var/lib/tributary/tributary.db")
+        );
+        assert_eq!(c.storage.database_from, DatabaseFrom::StateDirectory);
+        let c = Config::from_str_in("", path, None).unwrap();
+        assert_eq!(c.storage.database, Path::new("/etc/tributary/tributary.db"));
+        assert_eq!(c.storage.database_from, DatabaseFrom::BesideConfig);
+        // A setting wins over the state folder, relative to the config's folder.
+        let c = Config::from_str_in("[storage]\ndatabase = \"t.db\"\n", path, Some(state)).unwrap();
+        assert_eq!(c.storage.database, Path::new("/etc/tributary/t.db"));
+        assert_eq!(
+            c.storage.database_from,
+            DatabaseFrom::Setting("t.db".into())
+        );
+    }
+
+    #[test]
+    fn without_base_url_links_follow_listen() {
+        let cases = [
+            ("127.0.0.1:8094", "127.0.0.1:8094", "http://127.0.0.1:8094/"),
+            ("localhost:8095", "127.0.0.1:8095", "http://localhost:8095/"),
+            ("LocalHost:80", "127.0.0.1:80", "http://localhost/"),
+            ("[::1]:8096", "[::1]:8096", "http://[::1]:8096/"),
+            ("0.0.0.0:8080", "0.0.0.0:8080", "http://0.0.0.0:8080/"),
+        ];
+        for (listen, addr, base) in cases {
+            let c = load(&format!("[server]\nlisten = \"{listen}\"\n")).unwrap();
+            assert_eq!(c.server.listen.to_string(), addr, "{listen}");
+            assert_eq!(c.server.base_url.as_str(), base, "{listen}");
+            assert!(!c.server.base_url_explicit);
+        }
+        let c = load("").unwrap();
+        assert_eq!(c.server.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(
+            load("[server]\nlisten = \"0.0.0.0:1\"\n")
+                .unwrap()
+                .server
+                .base_url_unreachable()
+        );
+    }
+
+    #[test]
+    fn a_listen_address_that_is_no_address_is_refused() {
+        for bad in ["example.org:80", "localhost", "localhost:http", "127.0.0.1"] {
+            let problems = load(&format!("[server]\nlisten = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+            assert!(problems[0].message.contains("listen"), "{problems:?}");
+        }
+    }
+
+    #[test]
+    fn base_url_for_a_bound_port_keeps_an_explicit_base_url() {
+        let bound: SocketAddr = "127.0.0.1:40123".parse().unwrap();
+        let derived = load("[server]\nlisten = \"localhost:0\"\n").unwrap();
+        assert_eq!(
+            derived.server.base_url_for(bound).as_str(),
+            "http://localhost:40123/"
+        );
+        let explicit =
+            load("[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"https://feeds.example/x\"\n")
+                .unwrap();
+        assert!(explicit.server.base_url_explicit);
+        assert_eq!(
+            explicit.server.base_url_for(bound).as_str(),
+            "https://feeds.example/x/"
+        );
     }
 }

@@ -15,7 +15,9 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     crate::model::clamp_date(t).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn inspect_json(feed: Feed) -> Value {
+/// The JSON for `feed`; `found_at` is the feed's address when the address
+/// inspected was a page that links to it.
+pub fn inspect_json(feed: Feed, found_at: Option<&Url>) -> Value {
     let Feed {
         format,
         title,
@@ -48,6 +50,7 @@ pub fn inspect_json(feed: Feed) -> Value {
         .collect();
     json!({
         "format": format.as_str(),
+        "found_at": found_at.map(crate::redact::shown_url),
         "title": title,
         "link": link,
         "id": id,

@@ -26,7 +26,7 @@ async fn check_lists_the_resolved_sources() {
     let out = run_tributary(&demo, &["check"]).await;
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("4 source(s)"), "{stdout}");
+    assert!(stdout.contains("4 sources:"), "{stdout}");
     assert!(
         stdout.contains("file:///"),
         "paths resolve to file URLs: {stdout}"

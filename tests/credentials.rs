@@ -204,6 +204,6 @@ async fn local_file_sources_are_left_out_of_opml() {
         "{opml}"
     );
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("1 source(s) read from local files left out")
+        String::from_utf8_lossy(&out.stderr).contains("1 source read from a local file left out")
     );
 }

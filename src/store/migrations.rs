@@ -98,8 +98,13 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version this tributary writes.
+pub(super) fn known() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 pub(super) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let known = MIGRATIONS.len() as i64;
+    let known = known();
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > known {
         return Err(StoreError::TooNew {

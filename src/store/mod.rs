@@ -5,6 +5,7 @@
 //! (`BEGIN IMMEDIATE`) and waits its turn, so two writers, even in two
 //! processes, queue instead of failing with "database is locked".
 
+mod files;
 mod items;
 mod migrations;
 mod query;
@@ -18,6 +19,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, FileControl, MAIN_DB, OpenFlags, Transaction, TransactionBehavior};
 
+pub use files::{Unwritable, why_unwritable};
+use files::{beside, folder_of, open_failure, plain_words, too_old, unwritable_file};
 pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
 pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
 pub use search::quoted_words;
@@ -26,18 +29,30 @@ pub use writer::{WeakWriter, Writer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open database {}: {source}", path.display())]
+    /// `error` is SQLite's own report; `cause` says in plain words what is in
+    /// the way, found by trying the files SQLite needs.
+    #[error("cannot open database {}: {cause}", path.display())]
     Open {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: String,
+        error: rusqlite::Error,
     },
-    #[error("cannot create folder for database {}: {source}", path.display())]
+    #[error("no database at {}: no such file or directory", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot create the folder {} for database {}: {}", dir.display(), path.display(), plain_words(error))]
     Folder {
         path: PathBuf,
-        source: std::io::Error,
+        dir: PathBuf,
+        error: std::io::Error,
     },
     #[error("database {} has schema version {found}, newer than this tributary knows ({known})", path.display())]
     TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("{}", too_old(path, *found, *known))]
+    TooOld {
         path: PathBuf,
         found: i64,
         known: i64,
@@ -67,6 +82,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes a write-ahead log is cut back to after a checkpoint.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
+/// Bytes of a write-ahead log's header: a log no longer than this holds no change.
+const WAL_HEADER_BYTES: u64 = 32;
+
 /// An open database.
 pub struct Store {
     conn: Connection,
@@ -80,16 +98,13 @@ impl Store {
     /// Opens (creating when missing) the database at `path` and brings its schema
     /// up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        }
-        let open_err = |source| StoreError::Open {
+        let dir = folder_of(path);
+        std::fs::create_dir_all(&dir).map_err(|error| StoreError::Folder {
             path: path.to_path_buf(),
-            source,
-        };
+            dir,
+            error,
+        })?;
+        let open_err = |error| open_failure(path, error, true);
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -97,34 +112,118 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(open_err)?;
+        // SQLite falls back to reading a file it may not write, and only the
+        // first write would then fail, far from here and without a reason.
+        if conn.is_readonly(MAIN_DB).map_err(open_err)? {
+            return Err(open_err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                Some("the database could only be opened for reading".into()),
+            )));
+        }
         configure(&mut conn).map_err(open_err)?;
+        // Nor does a `-wal` or `-shm` file it may not write fail before the
+        // first write.
+        if let Some(file) = unwritable_file(path) {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                cause: file.to_string(),
+                error: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                    None,
+                ),
+            });
+        }
         let mut store = Store {
             conn,
             fold: FoldPolicy::from(&crate::config::Dedup::default()),
             path: path.to_path_buf(),
             file_id: file_id(path),
         };
-        migrations::run(&mut store.conn, path)?;
+        migrations::run(&mut store.conn, path).map_err(|e| match e {
+            StoreError::Sql(error) => open_failure(path, error, true),
+            other => other,
+        })?;
         Ok(store)
     }
 
     /// Opens an existing database for reading only: it is never created, its
-    /// schema never changed, and the connection refuses writes (`query_only`).
+    /// schema never changed, the connection refuses writes (`query_only`), and
+    /// no file is written or made beside it, so a person may look at the
+    /// service's database while it runs, or at one on read-only storage.
+    ///
+    /// SQLite opens a database in WAL mode through its `-wal` and `-shm` files,
+    /// creating them when they are missing. While they are there (the service
+    /// keeps them) they are used as they are, so what a running daemon
+    /// committed is seen. When there is no `-wal` file, or an empty one and no
+    /// `-shm`, no connection has the database open and everything is in the
+    /// main file: it is read as an immutable file, which needs neither. Only a
+    /// log that holds changes without its `-shm` index (a copy made without it)
+    /// gets that index created, as reading those changes needs it.
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
+        let open_err = |error| open_failure(path, error, false);
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => {
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    cause: plain_words(&e),
+                    error: rusqlite::Error::InvalidPath(path.to_path_buf()),
+                });
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    cause: "is a directory".into(),
+                    error: rusqlite::Error::InvalidPath(path.to_path_buf()),
+                });
+            }
+            Ok(_) => {}
+        }
+        let wal = std::fs::metadata(beside(path, "-wal")).ok();
+        let shm_exists = beside(path, "-shm").exists();
+        let immutable = match wal {
+            None => true,
+            Some(wal) => wal.len() <= WAL_HEADER_BYTES && !shm_exists,
         };
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if immutable {
+            let mut uri = std::path::absolute(path)
+                .ok()
+                .and_then(|p| url::Url::from_file_path(p).ok())
+                .ok_or_else(|| rusqlite::Error::InvalidPath(path.to_path_buf()))
+                .map_err(open_err)?;
+            uri.set_query(Some("immutable=1"));
+            Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI)
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
         .map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
         conn.pragma_update(None, "query_only", true)
             .map_err(open_err)?;
-        keep_wal_files(&conn).map_err(open_err)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open_err)?;
+        let known = migrations::known();
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        if found < known {
+            return Err(StoreError::TooOld {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
         Ok(Store {
             conn,
             fold: FoldPolicy::from(&crate::config::Dedup::default()),
