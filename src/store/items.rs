@@ -265,12 +265,13 @@ fn upsert_item(
 ) -> Result<(), StoreError> {
     let item = &identified.item;
     let fingerprint = fingerprint(identified);
-    let existing: Option<(i64, i64, i64)> = tx
+    let existing: Option<(i64, i64, i64, i64)> = tx
         .prepare_cached(
-            "SELECT id, fingerprint, first_seen FROM items WHERE source_id = ?1 AND key = ?2",
+            "SELECT id, fingerprint, first_seen, story_id FROM items
+             WHERE source_id = ?1 AND key = ?2",
         )?
         .query_row(params![source_id, identified.key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
     let published = item.published.map(to_millis);
@@ -279,18 +280,12 @@ fn upsert_item(
     let categories = serde_json::to_string(&item.categories)?;
     let enclosures = serde_json::to_string(&item.enclosures)?;
     match existing {
-        Some((_, old, _)) if old == fingerprint => {}
-        Some((id, _, first_seen)) => {
+        Some((_, old, _, _)) if old == fingerprint => {}
+        Some((id, _, first_seen, story_id)) => {
             // A date in the future sorts as when it was first seen, not above all else.
             let sort_at = published.or(updated).unwrap_or(first_seen).min(first_seen);
             set_categories(tx, id, &item.categories, true)?;
             search::mark_stale(tx, id)?;
-            // The story sorts by its first copy: follow that copy's date fixes.
-            tx.prepare_cached(
-                "UPDATE stories SET sort_at = ?2 WHERE id = (SELECT story_id FROM items WHERE id = ?1)
-                 AND (SELECT min(id) FROM items i WHERE i.story_id = stories.id) = ?1",
-            )?
-            .execute(params![id, sort_at])?;
             tx.prepare_cached(
                 "UPDATE items SET canonical_link = ?2, link = ?3, title = ?4, authors = ?5,
                  categories = ?6, summary = ?7, content = ?8, enclosures = ?9, base = ?10,
@@ -312,6 +307,8 @@ fn upsert_item(
                 sort_at,
                 fingerprint
             ])?;
+            // A corrected date may make another copy the better one.
+            settle_story(tx, story_id)?;
             counts.updated += 1;
         }
         None => {
@@ -323,8 +320,7 @@ fn upsert_item(
                 return Ok(());
             }
             let sort_at = published.or(updated).unwrap_or(now).min(now);
-            let (story_id, folded) =
-                find_or_create_story(tx, fold, source_id, identified, sort_at)?;
+            let (story_id, found) = find_or_create_story(tx, fold, source_id, identified, sort_at)?;
             tx.prepare_cached(
                 "INSERT INTO items (source_id, key, canonical_link, link, title, authors,
                  categories, summary, content, enclosures, base, published, updated,
@@ -350,24 +346,45 @@ fn upsert_item(
                 fingerprint,
                 story_id
             ])?;
-            set_categories(tx, tx.last_insert_rowid(), &item.categories, false)?;
+            let item_id = tx.last_insert_rowid();
+            set_categories(tx, item_id, &item.categories, false)?;
+            match found {
+                StoryFound::New => {
+                    let entry_id = new_entry_id(tx, story_id, identified)?;
+                    tx.prepare_cached(
+                        "UPDATE stories SET primary_item_id = ?2, entry_id = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![story_id, item_id, entry_id])?;
+                }
+                StoryFound::Known { folded } => {
+                    settle_story(tx, story_id)?;
+                    counts.folded += u64::from(folded);
+                }
+            }
             counts.new += 1;
-            counts.folded += u64::from(folded);
         }
     }
     Ok(())
 }
 
+/// Whether a new item's story was made for it or known before.
+enum StoryFound {
+    New,
+    /// `folded`: the story already came from another source
+    Known {
+        folded: bool,
+    },
+}
+
 /// The story a new item belongs to: one known by the same canonical link (or,
-/// with `title_match`, the same title within the window), else a new one. Also
-/// says whether that story already came from another source (the item is folded).
+/// with `title_match`, the same title within the window), else a new one.
 fn find_or_create_story(
     tx: &Connection,
     fold: FoldPolicy,
     source_id: i64,
     identified: &IdentifiedItem,
     sort_at: i64,
-) -> Result<(i64, bool), StoreError> {
+) -> Result<(i64, StoryFound), StoreError> {
     let link_key = identified
         .story_link
         .as_deref()
@@ -409,11 +426,59 @@ fn find_or_create_story(
                 "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND source_id != ?2)",
             )?
             .query_row(params![story_id, source_id], |r| r.get(0))?;
-        return Ok((story_id, folded));
+        return Ok((story_id, StoryFound::Known { folded }));
     }
     tx.prepare_cached("INSERT INTO stories (link_key, title_key, sort_at) VALUES (?1, ?2, ?3)")?
         .execute(params![link_key, title_key, sort_at])?;
-    Ok((tx.last_insert_rowid(), false))
+    Ok((tx.last_insert_rowid(), StoryFound::New))
+}
+
+/// The id a story made by `identified` is published under, for good: the
+/// publisher's own when usable and not already another entry's, else one under
+/// this database's `tag:` name. Never derived from where tributary is served.
+fn new_entry_id(
+    tx: &Connection,
+    story_id: i64,
+    identified: &IdentifiedItem,
+) -> Result<String, StoreError> {
+    if let Some(id) = crate::identity::publisher_entry_id(identified) {
+        let taken: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM stories WHERE entry_id = ?1)")?
+            .query_row([id], |r| r.get(0))?;
+        if !taken {
+            return Ok(id.to_string());
+        }
+    }
+    // Numbered as the story when that number is free under the name: a story's
+    // row id comes back after the newest story is deleted, an entry id never.
+    let (prefix, serial): (String, i64) = tx
+        .prepare_cached(
+            "UPDATE entry_names SET last_serial = max(last_serial + 1, ?1) WHERE id = 1
+             RETURNING tag_prefix, last_serial",
+        )?
+        .query_row([story_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(format!("{prefix}/stories/{serial}"))
+}
+
+/// The order of a story's copies, best first, whatever order they were fetched
+/// in: the earliest published (or, without that, updated; undated copies after
+/// dated ones), then the copy whose source comes first in the config (sources
+/// no longer configured last), then the one stored first. `i` is the item,
+/// `s` its source.
+pub(super) const COPY_ORDER: &str = "coalesce(i.published, i.updated) IS NULL,
+    coalesce(i.published, i.updated), s.position IS NULL, s.position, i.id";
+
+/// Makes the best of a story's copies its primary (see [`COPY_ORDER`]) and
+/// dates the story by it. The story must have a copy.
+fn settle_story(tx: &Connection, story_id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!(
+        "UPDATE stories SET (primary_item_id, sort_at) = (
+             SELECT i.id, i.sort_at FROM items i JOIN sources s ON s.id = i.source_id
+             WHERE i.story_id = ?1 ORDER BY {COPY_ORDER} LIMIT 1)
+         WHERE id = ?1"
+    ))?
+    .execute([story_id])?;
+    Ok(())
 }
 
 /// A title reduced to its words, lowercased, for `title_match`; `None` for titles
@@ -465,21 +530,19 @@ fn tombstone(tx: &Connection, source_id: i64, key: &str, now: i64) -> Result<(),
     Ok(())
 }
 
-/// After items left `stories`: drops the stories left empty, and re-dates the
-/// others by their (possibly new) first copy.
+/// After items left `stories`: drops the stories left empty, and gives the
+/// others their best remaining copy as primary.
 pub(super) fn tidy_stories(tx: &Connection, stories: &[i64]) -> Result<(), StoreError> {
-    let mut first =
-        tx.prepare_cached("SELECT sort_at FROM items WHERE story_id = ?1 ORDER BY id LIMIT 1")?;
-    let mut delete = tx.prepare_cached("DELETE FROM stories WHERE id = ?1")?;
-    let mut redate = tx.prepare_cached("UPDATE stories SET sort_at = ?2 WHERE id = ?1")?;
     for story in stories {
-        match first
-            .query_row([story], |r| r.get::<_, i64>(0))
-            .optional()?
-        {
-            None => delete.execute([story])?,
-            Some(sort_at) => redate.execute(params![story, sort_at])?,
-        };
+        let empty = tx
+            .prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM items WHERE story_id = ?1)")?
+            .query_row([story], |r| r.get::<_, bool>(0))?;
+        if empty {
+            tx.prepare_cached("DELETE FROM stories WHERE id = ?1")?
+                .execute([story])?;
+        } else {
+            settle_story(tx, *story)?;
+        }
     }
     Ok(())
 }

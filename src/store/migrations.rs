@@ -91,6 +91,37 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source_id, key)
     ) WITHOUT ROWID;
     "#,
+    // Entry ids that never depend on where tributary is served, primaries chosen
+    // by rule rather than by fetch timing, and sources in their config order.
+    r#"
+    -- The name this database gives entries of its own: a tag: URI (RFC 4151)
+    -- fixed once, with a random UUID so no two databases share it. Entries are
+    -- numbered under it from last_serial up.
+    CREATE TABLE entry_names (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        tag_prefix  TEXT NOT NULL,
+        last_serial INTEGER NOT NULL
+    );
+    WITH r(h) AS (SELECT lower(hex(randomblob(16))))
+    INSERT INTO entry_names (id, tag_prefix, last_serial)
+    SELECT 1,
+           'tag:tributary,' || strftime('%Y', 'now') || ':'
+               || substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-'
+               || substr('89ab', 1 + (unicode(substr(h, 17, 1)) % 4), 1) || substr(h, 18, 3) || '-'
+               || substr(h, 21, 12),
+           (SELECT coalesce(max(id), 0) FROM stories)
+    FROM r;
+    -- The id an entry is published under, set when its story is made and never
+    -- changed. NULL for stories made before: they keep the id they were served
+    -- under, {base_url}stories/{id}.
+    ALTER TABLE stories ADD COLUMN entry_id TEXT;
+    CREATE UNIQUE INDEX stories_by_entry_id ON stories (entry_id);
+    -- The copy the story is shown from. Stories made before keep their first copy.
+    ALTER TABLE stories ADD COLUMN primary_item_id INTEGER;
+    UPDATE stories SET primary_item_id = (SELECT min(id) FROM items WHERE story_id = stories.id);
+    -- The source's place in the config (0 first); NULL once it is no longer configured.
+    ALTER TABLE sources ADD COLUMN position INTEGER;
+    "#,
 ];
 
 pub(super) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -1,5 +1,7 @@
 //! Source rows: kept in step with the config, carrying each source's fetch state.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use url::Url;
@@ -41,10 +43,25 @@ pub struct SourceStatus {
 impl Store {
     /// Makes the source rows match the config: new sources are added; a source
     /// whose URL changed starts afresh (no validators, no errors, due now).
-    /// Sources no longer configured keep their rows and items.
+    /// Sources no longer configured keep their rows and items. Each row keeps
+    /// its source's place in `sources`, which must be the whole config: it
+    /// decides between copies of a story dated alike.
     pub fn sync_sources(&mut self, sources: &[Source]) -> Result<Vec<SourceState>, StoreError> {
         let tx = begin_write(&mut self.conn)?;
         {
+            // Only rows whose place changed are written: most rounds write none.
+            let placed: Vec<(i64, String)> = tx
+                .prepare_cached("SELECT id, name FROM sources WHERE position IS NOT NULL")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut unplace =
+                tx.prepare_cached("UPDATE sources SET position = NULL WHERE id = ?1")?;
+            let configured: HashSet<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+            for (id, name) in placed {
+                if !configured.contains(name.as_str()) {
+                    unplace.execute([id])?;
+                }
+            }
             let mut find = tx.prepare_cached("SELECT id, url FROM sources WHERE name = ?1")?;
             let mut insert = tx
                 .prepare_cached("INSERT INTO sources (name, url, fetch_url) VALUES (?1, ?2, ?2)")?;
@@ -65,6 +82,12 @@ impl Store {
                     }
                     Some(_) => {}
                 }
+            }
+            let mut place = tx.prepare_cached(
+                "UPDATE sources SET position = ?2 WHERE name = ?1 AND position IS NOT ?2",
+            )?;
+            for (position, s) in sources.iter().enumerate() {
+                place.execute(params![s.name, position as i64])?;
             }
         }
         tx.commit()?;
