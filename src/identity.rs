@@ -119,8 +119,9 @@ const NOT_ENTRY_ID_SCHEMES: &[&str] = &[
 /// - it is an absolute URI: a scheme of two or more characters and something
 ///   after the colon (`https://site/?p=12`, `tag:blogger.com,1999:blog-1.post-2`,
 ///   `urn:uuid:…`, `yt:video:…`); http(s) ones name a host;
-/// - at most 1024 bytes, without white space, control characters or the
-///   characters URIs never hold (`<>"{}|\^` and the backquote);
+/// - at most 1024 bytes, without white space, control or invisible formatting
+///   characters, noncharacters, or the characters URIs never hold
+///   (`<>"{}|\^` and the backquote);
 /// - not of a scheme that names no lasting thing (`javascript:`, `data:`,
 ///   `file:`, `mailto:`, …).
 ///
@@ -131,13 +132,21 @@ pub fn publisher_entry_id(identified: &IdentifiedItem) -> Option<&str> {
     usable_entry_id(id).then_some(id)
 }
 
+/// Whether `c` may stand in an entry id taken from a feed: not white space, a
+/// control or invisible formatting character (which would make two ids look
+/// alike), a noncharacter, nor one of the characters URIs never hold.
+fn may_be_in_entry_id(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || "<>\"{}|\\^`".contains(c)
+        // zero-width and bidirectional formatting (RFC 3987 §4.1), byte order mark
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        || matches!(c, '\u{FDD0}'..='\u{FDEF}')
+        || (c as u32) & 0xFFFE == 0xFFFE)
+}
+
 fn usable_entry_id(id: &str) -> bool {
-    if id.is_empty()
-        || id.len() > MAX_ENTRY_ID_BYTES
-        || id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
-    {
+    if id.is_empty() || id.len() > MAX_ENTRY_ID_BYTES || !id.chars().all(may_be_in_entry_id) {
         return false;
     }
     let Some((scheme, rest)) = id.split_once(':') else {
@@ -565,6 +574,10 @@ mod tests {
             "https://site.example/a b",
             "tag:x,2024:a\tb",
             "urn:x<y>",
+            "urn:x:\u{202E}evil",
+            "https://site.example/a\u{200B}b",
+            "tag:x,2024:\u{FFFF}",
+            "tag:x,2024:a\u{85}",
             "javascript:alert(1)",
             "DATA:text/plain,x",
             "mailto:me@site.example",

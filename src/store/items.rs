@@ -320,7 +320,8 @@ fn upsert_item(
                 return Ok(());
             }
             let sort_at = published.or(updated).unwrap_or(now).min(now);
-            let (story_id, found) = find_or_create_story(tx, fold, source_id, identified, sort_at)?;
+            let (story_id, folded) =
+                find_or_create_story(tx, fold, source_id, identified, sort_at)?;
             tx.prepare_cached(
                 "INSERT INTO items (source_id, key, canonical_link, link, title, authors,
                  categories, summary, content, enclosures, base, published, updated,
@@ -346,20 +347,10 @@ fn upsert_item(
                 fingerprint,
                 story_id
             ])?;
-            let item_id = tx.last_insert_rowid();
-            set_categories(tx, item_id, &item.categories, false)?;
-            match found {
-                StoryFound::New => {
-                    let entry_id = new_entry_id(tx, story_id, identified)?;
-                    tx.prepare_cached(
-                        "UPDATE stories SET primary_item_id = ?2, entry_id = ?3 WHERE id = ?1",
-                    )?
-                    .execute(params![story_id, item_id, entry_id])?;
-                }
-                StoryFound::Known { folded } => {
-                    settle_story(tx, story_id)?;
-                    counts.folded += u64::from(folded);
-                }
+            set_categories(tx, tx.last_insert_rowid(), &item.categories, false)?;
+            if let Some(folded) = folded {
+                settle_story(tx, story_id)?;
+                counts.folded += u64::from(folded);
             }
             counts.new += 1;
         }
@@ -367,24 +358,17 @@ fn upsert_item(
     Ok(())
 }
 
-/// Whether a new item's story was made for it or known before.
-enum StoryFound {
-    New,
-    /// `folded`: the story already came from another source
-    Known {
-        folded: bool,
-    },
-}
-
 /// The story a new item belongs to: one known by the same canonical link (or,
-/// with `title_match`, the same title within the window), else a new one.
+/// with `title_match`, the same title within the window), else a new one made
+/// for it. For a story known before, also says whether it came from another
+/// source (the item is folded); `None` for a new story.
 fn find_or_create_story(
     tx: &Connection,
     fold: FoldPolicy,
     source_id: i64,
     identified: &IdentifiedItem,
     sort_at: i64,
-) -> Result<(i64, StoryFound), StoreError> {
+) -> Result<(i64, Option<bool>), StoreError> {
     let link_key = identified
         .story_link
         .as_deref()
@@ -426,21 +410,21 @@ fn find_or_create_story(
                 "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND source_id != ?2)",
             )?
             .query_row(params![story_id, source_id], |r| r.get(0))?;
-        return Ok((story_id, StoryFound::Known { folded }));
+        return Ok((story_id, Some(folded)));
     }
-    tx.prepare_cached("INSERT INTO stories (link_key, title_key, sort_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![link_key, title_key, sort_at])?;
-    Ok((tx.last_insert_rowid(), StoryFound::New))
+    // Its only copy is its primary: primary_item_id is set once there are more.
+    let entry_id = new_entry_id(tx, identified)?;
+    tx.prepare_cached(
+        "INSERT INTO stories (link_key, title_key, sort_at, entry_id) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![link_key, title_key, sort_at, entry_id])?;
+    Ok((tx.last_insert_rowid(), None))
 }
 
 /// The id a story made by `identified` is published under, for good: the
 /// publisher's own when usable and not already another entry's, else one under
 /// this database's `tag:` name. Never derived from where tributary is served.
-fn new_entry_id(
-    tx: &Connection,
-    story_id: i64,
-    identified: &IdentifiedItem,
-) -> Result<String, StoreError> {
+fn new_entry_id(tx: &Connection, identified: &IdentifiedItem) -> Result<String, StoreError> {
     if let Some(id) = crate::identity::publisher_entry_id(identified) {
         let taken: bool = tx
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM stories WHERE entry_id = ?1)")?
@@ -449,14 +433,14 @@ fn new_entry_id(
             return Ok(id.to_string());
         }
     }
-    // Numbered as the story when that number is free under the name: a story's
-    // row id comes back after the newest story is deleted, an entry id never.
+    // A number of its own, not the story's row id: that comes back after the
+    // newest story is deleted, an entry id must never.
     let (prefix, serial): (String, i64) = tx
         .prepare_cached(
-            "UPDATE entry_names SET last_serial = max(last_serial + 1, ?1) WHERE id = 1
+            "UPDATE entry_names SET last_serial = last_serial + 1 WHERE id = 1
              RETURNING tag_prefix, last_serial",
         )?
-        .query_row([story_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(format!("{prefix}/stories/{serial}"))
 }
 
@@ -736,6 +720,165 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap()
+    }
+
+    fn poll_of(source_id: i64, items: Vec<IdentifiedItem>, dropped: &[&str]) -> PollRecord {
+        let mut record = fetched_titled(source_id, &[], 0);
+        if let PollResult::Fetched {
+            items: i,
+            dropped: d,
+            ..
+        } = &mut record.result
+        {
+            *i = items;
+            *d = dropped.iter().map(|k| k.to_string()).collect();
+        }
+        record
+    }
+
+    /// A copy known by its guid, of the story at `link`, published on `day` of November 2026.
+    fn copy(guid: &str, link: &str, title: &str, day: Option<u32>) -> IdentifiedItem {
+        let mut c = identified(&format!("g:{guid}"), title, 1);
+        c.item.guid = Some(guid.into());
+        c.item.link = Some(link.into());
+        c.item.published = day.map(|d| {
+            chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{d:02}T10:00:00Z"))
+                .unwrap()
+                .to_utc()
+        });
+        c.canonical_link = Some(link.into());
+        c.story_link = Some(link.into());
+        c
+    }
+
+    fn two_sources(dir: &tempfile::TempDir) -> (Store, i64, i64) {
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let source = |name: &str| Source {
+            name: name.into(),
+            url: url::Url::parse(&format!("https://{name}.example/feed")).unwrap(),
+            categories: Vec::new(),
+            schedule: None,
+            identity: IdentityMode::Auto,
+        };
+        let states = store.sync_sources(&[source("a"), source("b")]).unwrap();
+        (store, states[0].id, states[1].id)
+    }
+
+    fn shown(store: &Store) -> Vec<(String, Option<String>, Vec<String>)> {
+        store
+            .stories(&crate::store::StoryQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|s| {
+                let sources = s.sources.into_iter().map(|s| s.name).collect();
+                (s.item.title.unwrap(), s.entry_id, sources)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_next_best_copy_takes_over_from_a_removed_primary_under_the_same_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, a, b) = two_sources(&dir);
+        let story = "https://news.example/s";
+        store
+            .record_poll(&poll_of(
+                a,
+                vec![copy("https://a.example/1", story, "A", Some(20))],
+                &[],
+            ))
+            .unwrap();
+        store
+            .record_poll(&poll_of(
+                b,
+                vec![copy("tag:b.example,2026:1", story, "B", Some(21))],
+                &[],
+            ))
+            .unwrap();
+        let id = Some("https://a.example/1".to_string());
+        assert_eq!(
+            shown(&store),
+            [("A".into(), id.clone(), vec!["a".into(), "b".into()])]
+        );
+        // A rule drops A's copy: B's is shown, under the id readers know.
+        store
+            .record_poll(&poll_of(a, vec![], &["g:https://a.example/1"]))
+            .unwrap();
+        assert_eq!(shown(&store), [("B".into(), id, vec!["b".into()])]);
+    }
+
+    #[test]
+    fn a_corrected_date_moves_the_primary_to_the_earliest_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, a, b) = two_sources(&dir);
+        let story = "https://news.example/s";
+        store
+            .record_poll(&poll_of(a, vec![copy("a1", story, "A", Some(20))], &[]))
+            .unwrap();
+        store
+            .record_poll(&poll_of(b, vec![copy("b1", story, "B", Some(21))], &[]))
+            .unwrap();
+        assert_eq!(shown(&store)[0].0, "A");
+        store
+            .record_poll(&poll_of(a, vec![copy("a1", story, "A", Some(22))], &[]))
+            .unwrap();
+        assert_eq!(shown(&store)[0].0, "B");
+        assert_eq!(shown(&store)[0].2, ["b", "a"]);
+    }
+
+    #[test]
+    fn a_publisher_id_names_one_entry_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, a, b) = two_sources(&dir);
+        let same = "https://same.example/x";
+        store
+            .record_poll(&poll_of(
+                a,
+                vec![copy(same, "https://a.example/1", "A", Some(20))],
+                &[],
+            ))
+            .unwrap();
+        store
+            .record_poll(&poll_of(
+                b,
+                vec![copy(same, "https://b.example/1", "B", Some(21))],
+                &[],
+            ))
+            .unwrap();
+        let ids: Vec<String> = shown(&store).into_iter().filter_map(|s| s.1).collect();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(
+            ids[1], same,
+            "the first story made keeps the publisher's id"
+        );
+        assert!(ids[0].starts_with("tag:tributary,"), "{}", ids[0]);
+    }
+
+    #[test]
+    fn an_entry_id_of_tributarys_own_is_never_given_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, a, _) = two_sources(&dir);
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let key = format!("{n}");
+            let link = format!("https://a.example/{n}");
+            store
+                .record_poll(&poll_of(a, vec![copy(&key, &link, "t", Some(20))], &[]))
+                .unwrap();
+            ids.push(shown(&store)[0].1.clone().unwrap());
+            // Dropped again: the story's row, and its number, are free once more.
+            store
+                .record_poll(&poll_of(a, vec![], &[&format!("g:{key}")]))
+                .unwrap();
+            assert!(shown(&store).is_empty());
+        }
+        let prefix = ids[0].rsplit_once('/').unwrap().0;
+        assert!(prefix.starts_with("tag:tributary,2"), "{prefix}");
+        assert_eq!(
+            ids,
+            [1, 2, 3].map(|n| format!("{prefix}/{n}")),
+            "numbers are not reused"
+        );
     }
 
     #[test]

@@ -96,7 +96,7 @@ const MIGRATIONS: &[&str] = &[
     r#"
     -- The name this database gives entries of its own: a tag: URI (RFC 4151)
     -- fixed once, with a random UUID so no two databases share it. Entries are
-    -- numbered under it from last_serial up.
+    -- numbered under it after last_serial, which starts past every story's id.
     CREATE TABLE entry_names (
         id          INTEGER PRIMARY KEY CHECK (id = 1),
         tag_prefix  TEXT NOT NULL,
@@ -116,7 +116,8 @@ const MIGRATIONS: &[&str] = &[
     -- under, {base_url}stories/{id}.
     ALTER TABLE stories ADD COLUMN entry_id TEXT;
     CREATE UNIQUE INDEX stories_by_entry_id ON stories (entry_id);
-    -- The copy the story is shown from. Stories made before keep their first copy.
+    -- The copy the story is shown from, once it has several (with one, that one).
+    -- Stories made before keep their first copy.
     ALTER TABLE stories ADD COLUMN primary_item_id INTEGER;
     UPDATE stories SET primary_item_id = (SELECT min(id) FROM items WHERE story_id = stories.id);
     -- The source's place in the config (0 first); NULL once it is no longer configured.

@@ -161,3 +161,59 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::IdentityMode;
+
+    fn source(name: &str) -> Source {
+        Source {
+            name: name.into(),
+            url: Url::parse(&format!("https://{name}.example/feed")).unwrap(),
+            categories: Vec::new(),
+            schedule: None,
+            identity: IdentityMode::Auto,
+        }
+    }
+
+    fn positions(store: &Store) -> Vec<(String, Option<i64>)> {
+        store
+            .conn
+            .prepare("SELECT name, position FROM sources ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn sources_keep_their_place_in_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        store.sync_sources(&[source("a"), source("b")]).unwrap();
+        let place = |name: &str, p: Option<i64>| (name.to_string(), p);
+        assert_eq!(
+            positions(&store),
+            [place("a", Some(0)), place("b", Some(1))]
+        );
+        store
+            .sync_sources(&[source("c"), source("b"), source("a")])
+            .unwrap();
+        assert_eq!(
+            positions(&store),
+            [
+                place("a", Some(2)),
+                place("b", Some(1)),
+                place("c", Some(0))
+            ]
+        );
+        // No longer configured: kept, with no place.
+        store.sync_sources(&[source("b")]).unwrap();
+        assert_eq!(
+            positions(&store),
+            [place("a", None), place("b", Some(0)), place("c", None)]
+        );
+    }
+}
