@@ -149,3 +149,37 @@ pub(super) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag_prefix(path: &Path) -> String {
+        let store = crate::store::Store::open(path).unwrap();
+        store
+            .conn
+            .query_row("SELECT tag_prefix FROM entry_names", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_database_names_its_entries_with_a_tag_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = tag_prefix(&dir.path().join("one.db"));
+        let other = tag_prefix(&dir.path().join("other.db"));
+        assert_ne!(one, other);
+        // tag:tributary,YYYY:xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx (RFC 4151, RFC 9562)
+        let (entity, uuid) = one.strip_prefix("tag:tributary,").unwrap().split_at(5);
+        assert!(entity[..4].chars().all(|c| c.is_ascii_digit()) && &entity[4..] == ":");
+        let groups: Vec<&str> = uuid.split('-').collect();
+        let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        assert_eq!(lengths, [8, 4, 4, 4, 12], "{one}");
+        assert!(
+            uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+            "{one}"
+        );
+        assert!(groups[2].starts_with('4') && groups[3].starts_with(['8', '9', 'a', 'b']));
+        // Fixed once: opening again keeps it.
+        assert_eq!(tag_prefix(&dir.path().join("one.db")), one);
+    }
+}
