@@ -412,3 +412,45 @@ async fn a_database_of_the_first_version_keeps_the_ids_and_entries_it_served() {
         "http://127.0.0.1:8080/stories/3"
     );
 }
+
+#[tokio::test]
+async fn a_feed_that_claims_an_id_tributary_would_give_next_cannot_block_a_story() {
+    let host = FeedHost::start().await;
+    host.set_feed(
+        "a",
+        &rss(&[item("1", "https://a.example/1", "First", Some(MON))]),
+    );
+    let setup = Setup::new("", &[("A", host.url("/f/a")), ("B", host.url("/f/b"))]);
+    setup.poll(&["--source", "A"]).await;
+    let first = entry(&export_json(&setup).await, "First")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (prefix, _) = first.rsplit_once('/').unwrap();
+    // B republishes with the id tributary would give its next story.
+    let claimed = format!("{prefix}/2");
+    host.set_feed(
+        "b",
+        &rss(&[item(&claimed, "https://b.example/1", "Claimer", Some(MON))]),
+    );
+    setup.poll(&["--source", "B"]).await;
+    host.set_feed(
+        "a",
+        &rss(&[
+            item("1", "https://a.example/1", "First", Some(MON)),
+            item("2", "https://a.example/2", "Second", Some(TUE)),
+        ]),
+    );
+    let summary = setup.poll(&["--source", "A"]).await;
+    assert_eq!(summary["sources"]["failed"], 0, "{summary}");
+    let feed = export_json(&setup).await;
+    let mut ids: Vec<&str> = entries(&feed)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{feed}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "two entries share an id: {feed}");
+    assert_eq!(entry(&feed, "Claimer")["id"], claimed.as_str());
+}

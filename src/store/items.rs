@@ -425,23 +425,30 @@ fn find_or_create_story(
 /// publisher's own when usable and not already another entry's, else one under
 /// this database's `tag:` name. Never derived from where tributary is served.
 fn new_entry_id(tx: &Connection, identified: &IdentifiedItem) -> Result<String, StoreError> {
-    if let Some(id) = crate::identity::publisher_entry_id(identified) {
-        let taken: bool = tx
+    let taken = |id: &str| -> Result<bool, StoreError> {
+        Ok(tx
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM stories WHERE entry_id = ?1)")?
-            .query_row([id], |r| r.get(0))?;
-        if !taken {
-            return Ok(id.to_string());
-        }
+            .query_row([id], |r| r.get(0))?)
+    };
+    if let Some(id) = crate::identity::publisher_entry_id(identified)
+        && !taken(id)?
+    {
+        return Ok(id.to_string());
     }
     // A number of its own, not the story's row id: that comes back after the
-    // newest story is deleted, an entry id must never.
-    let (prefix, serial): (String, i64) = tx
-        .prepare_cached(
-            "UPDATE entry_names SET last_serial = last_serial + 1 WHERE id = 1
-             RETURNING tag_prefix, last_serial",
-        )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(format!("{prefix}/stories/{serial}"))
+    // newest story is deleted, an entry id must never. A number a feed already
+    // gave as its own id (republishing this tributary's output, say) is skipped.
+    let mut next = tx.prepare_cached(
+        "UPDATE entry_names SET last_serial = last_serial + 1 WHERE id = 1
+         RETURNING tag_prefix, last_serial",
+    )?;
+    loop {
+        let (prefix, serial): (String, i64) = next.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let id = format!("{prefix}/stories/{serial}");
+        if !taken(&id)? {
+            return Ok(id);
+        }
+    }
 }
 
 /// The order of a story's copies, best first, whatever order they were fetched
