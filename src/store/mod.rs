@@ -10,6 +10,7 @@ mod migrations;
 mod query;
 mod search;
 mod sources;
+mod stories;
 mod writer;
 
 use std::os::unix::fs::MetadataExt;

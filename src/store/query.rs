@@ -188,7 +188,7 @@ impl Store {
             "SELECT {ITEM_COLUMNS}, st.entry_id FROM items i JOIN sources s ON s.id = i.source_id
              JOIN stories st ON st.id = i.story_id
              WHERE i.story_id = ?1 ORDER BY i.id IS NOT st.primary_item_id, {}",
-            super::items::COPY_ORDER
+            super::stories::COPY_ORDER
         );
         let mut copies = self.conn.prepare_cached(&sql)?;
         let mut stories = Vec::with_capacity(ids.len());
