@@ -2,6 +2,7 @@
 //! canonical form of a link that tells the same story apart across sources.
 //! Pure functions only.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
@@ -49,6 +50,130 @@ const TRACKING_PARAMS: &[&str] = &[
 fn is_tracking_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.starts_with("utm_") || name.starts_with("pk_") || TRACKING_PARAMS.contains(&name.as_str())
+}
+
+/// Whether one `name=value` piece of a query only tracks the reader. The name is
+/// compared with its escapes of unreserved characters decoded, so `utm%5Fsource`
+/// is `utm_source`. The canonical form and published links both ask this.
+fn is_tracking_pair(pair: &str) -> bool {
+    let name = pair.split('=').next().unwrap_or(pair);
+    is_tracking_param(&normalize_percent(name))
+}
+
+/// A link as tributary publishes it: the publisher's own, without the query
+/// parameters that only track readers (those [`canonical_url`] drops). Every
+/// other parameter keeps its place and spelling, and so do the scheme, host,
+/// path and fragment. A link with nothing to drop, or that is not http(s), comes
+/// back unchanged.
+pub fn without_tracking(link: &str) -> Cow<'_, str> {
+    let is_http = |prefix: &str| {
+        link.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    if !is_http("http://") && !is_http("https://") {
+        return Cow::Borrowed(link);
+    }
+    // The fragment starts at the first '#' (RFC 3986 §3.5); a '?' after it is
+    // part of the fragment, not a query.
+    let (head, fragment) = link.split_at(link.find('#').unwrap_or(link.len()));
+    let Some((address, query)) = head.split_once('?') else {
+        return Cow::Borrowed(link);
+    };
+    if !query.split('&').any(is_tracking_pair) {
+        return Cow::Borrowed(link);
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !is_tracking_pair(p))
+        .collect();
+    let mut out = String::with_capacity(link.len());
+    out.push_str(address);
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    out.push_str(fragment);
+    Cow::Owned(out)
+}
+
+/// Longest publisher id taken as an entry's id, in bytes.
+const MAX_ENTRY_ID_BYTES: usize = 1024;
+
+/// Schemes whose URIs name no lasting thing a publisher would give an entry.
+const NOT_ENTRY_ID_SCHEMES: &[&str] = &[
+    "about",
+    "blob",
+    "data",
+    "file",
+    "javascript",
+    "mailto",
+    "vbscript",
+];
+
+/// The publisher's id of an item when it is usable as the id of an entry that
+/// the item makes, so readers that also follow the original feed see one entry
+/// (as Planet does). Usable means all of:
+/// - the item is known by it within its source: the identity ladder kept its
+///   guid / Atom id (present, unique within the document, the feed's ids
+///   trusted, and the source's `identity` setting allows them);
+/// - it is an absolute URI: a scheme of two or more characters and something
+///   after the colon (`https://site/?p=12`, `tag:blogger.com,1999:blog-1.post-2`,
+///   `urn:uuid:…`, `yt:video:…`); http(s) ones name a host;
+/// - at most 1024 bytes, without white space, control or invisible formatting
+///   characters, noncharacters, or the characters URIs never hold
+///   (`<>"{}|\^` and the backquote);
+/// - not of a scheme that names no lasting thing (`javascript:`, `data:`,
+///   `file:`, `mailto:`, …).
+///
+/// Bare numbers, slugs and relative paths (`1234`, `post-42`, `/2024/01/a`)
+/// are unique only within their own feed: such items get an id of tributary's.
+pub fn publisher_entry_id(identified: &IdentifiedItem) -> Option<&str> {
+    let id = identified.key.strip_prefix("g:")?;
+    usable_entry_id(id).then_some(id)
+}
+
+/// Whether `c` may stand in an entry id taken from a feed: not white space, a
+/// control or invisible formatting character (which would make two ids look
+/// alike), a noncharacter, nor one of the characters URIs never hold.
+fn may_be_in_entry_id(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || "<>\"{}|\\^`".contains(c)
+        // zero-width and bidirectional formatting (RFC 3987 §4.1), byte order mark
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        || matches!(c, '\u{FDD0}'..='\u{FDEF}')
+        || (c as u32) & 0xFFFE == 0xFFFE)
+}
+
+fn usable_entry_id(id: &str) -> bool {
+    if id.is_empty() || id.len() > MAX_ENTRY_ID_BYTES || !id.chars().all(may_be_in_entry_id) {
+        return false;
+    }
+    let Some((scheme, rest)) = id.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.len() >= 2
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() {
+        return false;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if NOT_ENTRY_ID_SCHEMES.contains(&scheme.as_str()) {
+        return false;
+    }
+    if matches!(scheme.as_str(), "http" | "https") {
+        // The URL parser forgives "https:///path" (reading "path" as the host);
+        // a publisher's id must name its host itself.
+        return rest.starts_with("//")
+            && !rest[2..].starts_with(['/', '\\'])
+            && Url::parse(id)
+                .ok()
+                .is_some_and(|u| u.host_str().is_some_and(|h| !h.is_empty()));
+    }
+    true
 }
 
 /// The canonical form of a link (SPEC §3): http and https alike, host lowercased
@@ -101,18 +226,15 @@ fn canonical_once(link: &str) -> Option<String> {
     let path = normalize_percent(url.path());
     out.push_str(path.trim_end_matches('/'));
     if let Some(query) = url.query() {
-        let mut pairs: Vec<(String, &str)> = query
+        let mut pairs: Vec<String> = query
             .split('&')
             .filter(|p| !p.is_empty())
-            .map(|p| {
-                let name = p.split('=').next().unwrap_or(p);
-                (normalize_percent(p), name)
-            })
-            .filter(|(_, name)| !is_tracking_param(name))
+            .filter(|p| !is_tracking_pair(p))
+            .map(normalize_percent)
             .collect();
         pairs.sort();
         pairs.dedup();
-        for (i, (pair, _)) in pairs.iter().enumerate() {
+        for (i, pair) in pairs.iter().enumerate() {
             out.push(if i == 0 { '?' } else { '&' });
             out.push_str(pair);
         }
@@ -374,6 +496,132 @@ mod tests {
         );
     }
 
+    #[test]
+    fn published_links_drop_only_tracking_parameters() {
+        let cases = [
+            // decorations go, in any case and any place
+            (
+                "https://news.example/a?utm_source=rss&id=3&fbclid=x",
+                "https://news.example/a?id=3",
+            ),
+            (
+                "https://news.example/a?UTM_Medium=feed&gclid=1&mc_cid=2&mc_eid=3&ref=hn",
+                "https://news.example/a",
+            ),
+            (
+                "https://news.example/a?utm%5Fsource=x",
+                "https://news.example/a",
+            ),
+            // the rest keeps its order, spelling and escapes
+            (
+                "https://news.example/a?b=2&utm_campaign=c&a=%7e1&A=x",
+                "https://news.example/a?b=2&a=%7e1&A=x",
+            ),
+            // scheme, www., port, path, trailing slash and fragment as published
+            (
+                "http://www.News.example:8080/Path/%7euser/?utm_source=x#Comments",
+                "http://www.News.example:8080/Path/%7euser/#Comments",
+            ),
+            // a '?' in the fragment is not a query
+            (
+                "https://news.example/a#frag?utm_source=x",
+                "https://news.example/a#frag?utm_source=x",
+            ),
+            // nothing to drop: unchanged, even odd queries
+            ("https://news.example/a?", "https://news.example/a?"),
+            (
+                "https://news.example/a?&&b=1",
+                "https://news.example/a?&&b=1",
+            ),
+            (
+                "https://news.example/a?b=2&a=1",
+                "https://news.example/a?b=2&a=1",
+            ),
+            // other schemes are not touched
+            (
+                "mailto:a@b.example?utm_source=x",
+                "mailto:a@b.example?utm_source=x",
+            ),
+            ("", ""),
+        ];
+        for (link, want) in cases {
+            assert_eq!(without_tracking(link), want, "for {link}");
+        }
+    }
+
+    #[test]
+    fn publisher_ids_usable_as_entry_ids() {
+        let usable = [
+            "https://site.example/?p=12",
+            "http://scripting.com/2024/01/01.html#a1",
+            "tag:blogger.com,1999:blog-1.post-2",
+            "tag:github.com,2008:Repository/1/v1.0",
+            "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a",
+            "yt:video:lyHNREviqqM",
+            "https://例え.example/記事",
+        ];
+        let not_usable = [
+            "",
+            "1234",
+            "post-42",
+            "/2024/01/a",
+            "user/posts/a/index.md",
+            "t3_abc:",
+            "c:/path",
+            "http:no-slashes",
+            "https://",
+            "https:///path",
+            "https://site.example/a b",
+            "tag:x,2024:a\tb",
+            "urn:x<y>",
+            "urn:x:\u{202E}evil",
+            "https://site.example/a\u{200B}b",
+            "tag:x,2024:\u{FFFF}",
+            "tag:x,2024:a\u{85}",
+            "javascript:alert(1)",
+            "DATA:text/plain,x",
+            "mailto:me@site.example",
+            "file:///etc/passwd",
+            "9p:x",
+        ];
+        for id in usable {
+            assert!(usable_entry_id(id), "{id} should be usable");
+        }
+        for id in not_usable {
+            assert!(!usable_entry_id(id), "{id:?} should not be usable");
+        }
+        assert!(!usable_entry_id(&format!(
+            "tag:x,2024:{}",
+            "a".repeat(1024)
+        )));
+    }
+
+    #[test]
+    fn only_an_item_known_by_its_guid_lends_it_as_entry_id() {
+        let items = vec![
+            item(Some("https://e.com/?p=1"), Some("https://e.com/1"), "A"),
+            item(Some("42"), Some("https://e.com/2"), "B"),
+        ];
+        let by_guid = identify(items.clone(), IdentityMode::Auto);
+        let ids: Vec<Option<&str>> = by_guid.iter().map(publisher_entry_id).collect();
+        assert_eq!(ids, [Some("https://e.com/?p=1"), None]);
+        // A source that says its guids are not to be trusted lends none.
+        let by_link = identify(items, IdentityMode::Link);
+        assert!(by_link.iter().all(|i| publisher_entry_id(i).is_none()));
+        // Nor does a feed whose guids repeat.
+        let repeated: Vec<Item> = (0..4)
+            .map(|i| {
+                item(
+                    Some("https://e.com/same"),
+                    Some(&format!("https://e.com/{i}")),
+                    "t",
+                )
+            })
+            .collect();
+        let stepped = identify(repeated, IdentityMode::Auto);
+        assert!(stepped.iter().all(|i| publisher_entry_id(i).is_none()));
+    }
+
     fn item(guid: Option<&str>, link: Option<&str>, title: &str) -> Item {
         Item {
             guid: guid.map(str::to_string),
@@ -542,6 +790,31 @@ mod tests {
                     decorated.push_str(&fragment);
                 }
                 prop_assert_eq!(canonical_url(&decorated).unwrap(), plain);
+            }
+
+            #[test]
+            fn published_links_name_the_same_story_and_keep_no_decoration(
+                host in "[a-z]{1,10}\\.(com|org)",
+                p in path(),
+                q in params(),
+                fragment in "[a-z]{0,6}",
+                tracking in proptest::sample::subsequence(vec!["utm_source=rss", "UTM_MEDIUM=feed", "fbclid=abc", "gclid=x", "mc_cid=1", "ref=hn", "utm%5Fterm=y"], 0..4),
+                at in 0usize..4,
+            ) {
+                let mut params: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let plain_query = params.join("&");
+                for t in &tracking {
+                    params.insert(at.min(params.len()), t.to_string());
+                }
+                let fragment = if fragment.is_empty() { String::new() } else { format!("#{fragment}") };
+                let with_query = |query: &str| {
+                    let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+                    format!("http://www.{host}/{p}{query}{fragment}")
+                };
+                let decorated = with_query(&params.join("&"));
+                let published = without_tracking(&decorated);
+                prop_assert_eq!(published.as_ref(), with_query(&plain_query));
+                prop_assert_eq!(canonical_url(&published), canonical_url(&decorated));
             }
 
             #[test]

@@ -337,7 +337,7 @@ mod any_stored_value {
             sources in proptest::collection::vec(source(), 1..3),
             categories in proptest::collection::vec(text(), 0..3),
         ) -> Story {
-            Story { id, sort_at, item, sources, categories }
+            Story { id, entry_id: None, sort_at, item, sources, categories }
         }
     }
 
@@ -384,6 +384,7 @@ fn hostile_story(published: DateTime<Utc>) -> Story {
     };
     Story {
         id: 1,
+        entry_id: None,
         sort_at: published,
         item,
         sources: vec![SourceRef {

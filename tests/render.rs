@@ -56,7 +56,9 @@ fn stories() -> Vec<Story> {
         Some("AWS and OpenAI announce multi-year strategic partnership"),
         "OpenAI News",
     );
-    aws.link = Some("https://openai.com/index/aws-and-openai-partnership".into());
+    aws.link = Some(
+        "https://openai.com/index/aws-and-openai-partnership?utm_source=rss&utm_medium=feed".into(),
+    );
     aws.summary =
         Some("OpenAI and AWS have entered a multi-year, $38 billion partnership ...".into());
     aws.content = Some(
@@ -89,6 +91,7 @@ fn stories() -> Vec<Story> {
     vec![
         Story {
             id: 7,
+            entry_id: Some("https://openai.com/index/aws-and-openai-partnership".into()),
             sort_at: at("2025-11-03T06:00:00Z"),
             item: aws,
             sources: vec![source("OpenAI News"), source("Tech Roundup")],
@@ -96,13 +99,18 @@ fn stories() -> Vec<Story> {
         },
         Story {
             id: 8,
+            entry_id: Some(
+                "tag:tributary,2026:5e0c3f4a-2b1d-4c8e-9f70-1a2b3c4d5e6f/stories/8".into(),
+            ),
             sort_at: at("2026-11-20T08:30:00Z"),
             item: pod,
             sources: vec![source("Pod Cast")],
             categories: vec!["podcasts".into(), "tech news".into()],
         },
+        // Made before entry ids were stored.
         Story {
             id: 9,
+            entry_id: None,
             sort_at: at("2026-11-20T07:00:00Z"),
             item: untitled,
             sources: vec![source("Notes")],
@@ -215,6 +223,84 @@ summary: \"OpenAI and AWS have entered a multi-year, $38 billion partnership ...
         markdown_file_name(&stories()[0]),
         "2025-11-03-aws-and-openai-announce-multi-year-strategic-partnership.md"
     );
+}
+
+/// Every output that shows the item's link: Atom, RSS, JSON Feed, the river
+/// page and the Markdown front matter.
+fn every_output(stories: &[Story]) -> Vec<(&'static str, String)> {
+    let categories = vec![];
+    let page = RiverPage {
+        title: "Merged feed",
+        stories,
+        categories: &categories,
+        active_category: None,
+        older: None,
+    };
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    vec![
+        ("atom", text(render_atom(&meta(), stories))),
+        ("rss", text(render_rss(&meta(), stories))),
+        ("json", text(render_json(&meta(), stories))),
+        ("html", render_html(&page)),
+        ("markdown", render_markdown(&stories[0])),
+    ]
+}
+
+#[test]
+fn published_links_carry_no_tracking_parameters() {
+    let mut stories = stories();
+    stories[0].item.link = Some(
+        "http://www.OpenAI.com/index/aws?utm_source=rss&page=2&fbclid=x&mc_eid=1&lang=en#top"
+            .into(),
+    );
+    let published = "http://www.openai.com/index/aws?page=2&amp;lang=en#top";
+    let published_json = "http://www.openai.com/index/aws?page=2&lang=en#top";
+    for (name, body) in every_output(&stories) {
+        let want = match name {
+            "json" | "markdown" => published_json,
+            _ => published,
+        };
+        assert!(body.contains(want), "{name}: {body}");
+        for decoration in ["utm_source", "fbclid", "mc_eid"] {
+            assert!(
+                !body.contains(decoration),
+                "{name} has {decoration}: {body}"
+            );
+        }
+    }
+}
+
+#[test]
+fn entry_ids_are_the_stored_ones_in_every_format() {
+    let stories = stories();
+    let mut moved = meta();
+    moved.home_url = "https://elsewhere.example/news/".parse().unwrap();
+    moved.self_url = "https://elsewhere.example/news/feed.atom".parse().unwrap();
+    for (name, render) in [
+        ("atom", render_atom as fn(&FeedMeta, &[Story]) -> Vec<u8>),
+        ("rss", render_rss),
+        ("json", render_json),
+    ] {
+        let ids = |meta: &FeedMeta| -> Vec<String> {
+            feed_rs::parser::parse(&render(meta, &stories)[..])
+                .unwrap()
+                .entries
+                .into_iter()
+                .map(|e| e.id)
+                .collect()
+        };
+        assert_eq!(
+            ids(&meta()),
+            [
+                "https://openai.com/index/aws-and-openai-partnership",
+                "tag:tributary,2026:5e0c3f4a-2b1d-4c8e-9f70-1a2b3c4d5e6f/stories/8",
+                "http://127.0.0.1:8080/stories/9",
+            ],
+            "{name}"
+        );
+        // Only a story made before ids were stored follows the address.
+        assert_eq!(ids(&moved)[..2], ids(&meta())[..2], "{name}");
+    }
 }
 
 mod hygiene {

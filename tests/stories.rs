@@ -80,7 +80,7 @@ async fn the_same_story_from_two_feeds_shows_once_naming_both() {
     let shared = items
         .iter()
         .find(|i| i["title"] == "Shared story")
-        .expect("the first copy is the primary");
+        .expect("same date: A, first in the config, is the primary");
     assert_eq!(
         shared["_tributary"]["sources"],
         serde_json::json!(["A", "B"])

@@ -7,8 +7,8 @@ use atom_syndication as atom;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::{
-    FeedMeta, TRIBUTARY_NS, entry_title, entry_updated, item_html, published_url, source_feed_url,
-    story_id, xml_text,
+    FeedMeta, TRIBUTARY_NS, entry_id, entry_title, entry_updated, item_html, item_link,
+    published_url, source_feed_url, xml_text,
 };
 use crate::categorize::slug;
 use crate::model::clamp_date;
@@ -80,7 +80,7 @@ fn entry(meta: &FeedMeta, story: &Story) -> atom::Entry {
         .map(plain_text)
         .filter(|s| !s.is_empty() && html.is_some());
     let mut links = Vec::new();
-    if let Some(l) = item.link.as_deref().and_then(published_url) {
+    if let Some(l) = item_link(item) {
         links.push(link(&l, "alternate", Some("text/html")));
     }
     for e in &item.enclosures {
@@ -131,7 +131,7 @@ fn entry(meta: &FeedMeta, story: &Story) -> atom::Entry {
     )]);
     atom::Entry {
         title: text(&entry_title(item)),
-        id: story_id(&meta.home_url, story.id),
+        id: entry_id(&meta.home_url, story),
         updated: date(entry_updated(story)),
         published: Some(date(item.published.unwrap_or(story.sort_at))),
         authors: item

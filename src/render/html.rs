@@ -3,7 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::{entry_title, published_url, shorten};
+use super::{entry_title, item_link, shorten};
 use crate::categorize::slug;
 use crate::inspect::rfc3339;
 use crate::model::clamp_date;
@@ -102,7 +102,7 @@ fn article(story: &Story) -> Markup {
         .map(plain_text)
         .unwrap_or_default();
     let summary = shorten(summary, SUMMARY_CHARS, "…");
-    let link = item.link.as_deref().and_then(published_url);
+    let link = item_link(item);
     html! {
         article {
             h3 {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{FeedMeta, entry_title, item_html, published_url, story_id};
+use super::{FeedMeta, entry_id, entry_title, item_html, item_link, published_url};
 use crate::inspect::rfc3339;
 use crate::sanitize::plain_text;
 use crate::store::Story;
@@ -26,13 +26,13 @@ pub fn render_json(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
 fn item(meta: &FeedMeta, story: &Story) -> Value {
     let item = &story.item;
     let mut out = json!({
-        "id": story_id(&meta.home_url, story.id),
+        "id": entry_id(&meta.home_url, story),
         "content_html": item_html(item).unwrap_or_default(),
         "tags": story.categories,
         "_tributary": {"sources": story.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()},
     });
     let fields = [
-        ("url", item.link.as_deref().and_then(published_url)),
+        ("url", item_link(item)),
         ("title", Some(entry_title(item))),
         (
             "summary",

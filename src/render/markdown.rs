@@ -3,7 +3,7 @@
 
 use chrono::SecondsFormat;
 
-use super::{entry_title, item_html, shorten};
+use super::{entry_title, item_html, item_link, shorten};
 use crate::categorize::slug;
 use crate::model::clamp_date;
 use crate::sanitize::plain_text;
@@ -67,7 +67,7 @@ pub fn render_markdown(story: &Story) -> String {
         .first()
         .map_or(item.source.as_str(), |s| s.name.as_str());
     out.push_str(&format!("source: {}\n", quoted(source)));
-    if let Some(link) = item.link.as_deref().and_then(super::published_url) {
+    if let Some(link) = item_link(item) {
         out.push_str(&format!("url: {}\n", quoted(&link)));
     }
     out.push_str(&format!("published: {}\n", quoted(&published)));

@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::categorize::slug;
+use crate::identity::without_tracking;
 use crate::sanitize::{safe_url, sanitize_html};
-use crate::store::{SourceRef, StoredItem};
+use crate::store::{SourceRef, StoredItem, Story};
 
 /// What a rendered feed says about itself.
 #[derive(Debug, Clone)]
@@ -29,9 +30,22 @@ pub struct FeedMeta {
     pub next_url: Option<Url>,
 }
 
-/// A stable, unique id for a story within this tributary.
-pub fn story_id(home: &Url, id: i64) -> String {
-    format!("{home}stories/{id}")
+/// The id an entry is published under (Atom `<id>`, RSS `<guid>`, JSON Feed
+/// `id`): the one stored when its story was made, which no move of the service
+/// changes. Stories made before ids were stored keep the id they were first
+/// served under, `{base_url}stories/{id}`.
+pub fn entry_id(home: &Url, story: &Story) -> String {
+    match &story.entry_id {
+        Some(id) => xml_text(id).into_owned(),
+        None => format!("{home}stories/{}", story.id),
+    }
+}
+
+/// The item's link as published: one an output may carry, without the
+/// parameters that only track readers.
+pub fn item_link(item: &StoredItem) -> Option<String> {
+    let link = published_url(item.link.as_deref()?)?;
+    Some(without_tracking(&link).into_owned())
 }
 
 /// A stored URL as an output may carry it: http, https or mailto, else `None`.
@@ -78,7 +92,7 @@ pub fn xml_text(s: &str) -> Cow<'_, str> {
 
 /// When an entry last changed, for formats that need one date; always a date
 /// every format can write.
-pub fn entry_updated(story: &crate::store::Story) -> DateTime<Utc> {
+pub fn entry_updated(story: &Story) -> DateTime<Utc> {
     crate::model::clamp_date(
         story
             .item
@@ -118,10 +132,7 @@ pub fn entry_title(item: &StoredItem) -> String {
             cut
         };
     }
-    item.link
-        .as_deref()
-        .and_then(published_url)
-        .unwrap_or_else(|| "(untitled)".to_string())
+    item_link(item).unwrap_or_else(|| "(untitled)".to_string())
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use rss::extension::atom::{AtomExtension, Link};
 use chrono::{DateTime, Utc};
 
 use super::{
-    FeedMeta, TRIBUTARY_NS, entry_title, entry_updated, item_html, published_url, source_feed_url,
-    story_id, xml_text,
+    FeedMeta, TRIBUTARY_NS, entry_id, entry_title, entry_updated, item_html, item_link,
+    published_url, source_feed_url, xml_text,
 };
 use crate::model::clamp_date;
 use crate::store::Story;
@@ -66,6 +66,8 @@ pub fn render_rss(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
 
 fn item(meta: &FeedMeta, story: &Story) -> rss::Item {
     let item = &story.item;
+    let link = item_link(item);
+    let id = entry_id(&meta.home_url, story);
     let sources = Extension {
         name: "tributary:sources".to_string(),
         children: BTreeMap::from([(
@@ -84,7 +86,12 @@ fn item(meta: &FeedMeta, story: &Story) -> rss::Item {
     };
     rss::Item {
         title: Some(xml_text(&entry_title(item)).into_owned()),
-        link: item.link.as_deref().and_then(published_url),
+        // A guid that is the link says so: readers may then open it.
+        guid: Some(rss::Guid {
+            permalink: link.as_deref() == Some(id.as_str()),
+            value: id,
+        }),
+        link,
         description: item_html(item).map(|h| xml_text(&h).into_owned()),
         // RSS's <author> wants an e-mail address; a name alone goes in dc:creator
         // by custom, which readers show as well.
@@ -123,10 +130,6 @@ fn item(meta: &FeedMeta, story: &Story) -> rss::Item {
                     |t| xml_text(t).into_owned(),
                 ),
             })
-        }),
-        guid: Some(rss::Guid {
-            value: story_id(&meta.home_url, story.id),
-            permalink: false,
         }),
         pub_date: Some(rfc2822(item.published.unwrap_or(story.sort_at))),
         source: story.sources.first().map(|s| rss::Source {

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::stories::{find_or_create_story, settle_story, tidy_stories};
 use super::{Store, StoreError, begin_write, search, to_millis};
 use crate::fetch::Validators;
 use crate::model::IdentifiedItem;
@@ -265,12 +266,13 @@ fn upsert_item(
 ) -> Result<(), StoreError> {
     let item = &identified.item;
     let fingerprint = fingerprint(identified);
-    let existing: Option<(i64, i64, i64)> = tx
+    let existing: Option<(i64, i64, i64, i64)> = tx
         .prepare_cached(
-            "SELECT id, fingerprint, first_seen FROM items WHERE source_id = ?1 AND key = ?2",
+            "SELECT id, fingerprint, first_seen, story_id FROM items
+             WHERE source_id = ?1 AND key = ?2",
         )?
         .query_row(params![source_id, identified.key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
     let published = item.published.map(to_millis);
@@ -279,18 +281,12 @@ fn upsert_item(
     let categories = serde_json::to_string(&item.categories)?;
     let enclosures = serde_json::to_string(&item.enclosures)?;
     match existing {
-        Some((_, old, _)) if old == fingerprint => {}
-        Some((id, _, first_seen)) => {
+        Some((_, old, _, _)) if old == fingerprint => {}
+        Some((id, _, first_seen, story_id)) => {
             // A date in the future sorts as when it was first seen, not above all else.
             let sort_at = published.or(updated).unwrap_or(first_seen).min(first_seen);
             set_categories(tx, id, &item.categories, true)?;
             search::mark_stale(tx, id)?;
-            // The story sorts by its first copy: follow that copy's date fixes.
-            tx.prepare_cached(
-                "UPDATE stories SET sort_at = ?2 WHERE id = (SELECT story_id FROM items WHERE id = ?1)
-                 AND (SELECT min(id) FROM items i WHERE i.story_id = stories.id) = ?1",
-            )?
-            .execute(params![id, sort_at])?;
             tx.prepare_cached(
                 "UPDATE items SET canonical_link = ?2, link = ?3, title = ?4, authors = ?5,
                  categories = ?6, summary = ?7, content = ?8, enclosures = ?9, base = ?10,
@@ -312,6 +308,8 @@ fn upsert_item(
                 sort_at,
                 fingerprint
             ])?;
+            // A corrected date may make another copy the better one.
+            settle_story(tx, story_id)?;
             counts.updated += 1;
         }
         None => {
@@ -351,80 +349,14 @@ fn upsert_item(
                 story_id
             ])?;
             set_categories(tx, tx.last_insert_rowid(), &item.categories, false)?;
+            if let Some(folded) = folded {
+                settle_story(tx, story_id)?;
+                counts.folded += u64::from(folded);
+            }
             counts.new += 1;
-            counts.folded += u64::from(folded);
         }
     }
     Ok(())
-}
-
-/// The story a new item belongs to: one known by the same canonical link (or,
-/// with `title_match`, the same title within the window), else a new one. Also
-/// says whether that story already came from another source (the item is folded).
-fn find_or_create_story(
-    tx: &Connection,
-    fold: FoldPolicy,
-    source_id: i64,
-    identified: &IdentifiedItem,
-    sort_at: i64,
-) -> Result<(i64, bool), StoreError> {
-    let link_key = identified
-        .story_link
-        .as_deref()
-        .filter(|_| fold.across_feeds);
-    let title_key = identified
-        .item
-        .title
-        .as_deref()
-        .and_then(title_key)
-        .filter(|_| fold.across_feeds && fold.title_match);
-    let mut found: Option<i64> = None;
-    if let Some(link) = link_key {
-        found = tx
-            .prepare_cached("SELECT id FROM stories WHERE link_key = ?1")?
-            .query_row([link], |r| r.get(0))
-            .optional()?;
-    }
-    if found.is_none()
-        && let Some(title) = &title_key
-    {
-        found = tx
-            .prepare_cached(
-                "SELECT id FROM stories WHERE title_key = ?1 AND sort_at BETWEEN ?2 AND ?3
-                 ORDER BY id LIMIT 1",
-            )?
-            .query_row(
-                params![
-                    title,
-                    sort_at.saturating_sub(fold.title_window_ms),
-                    sort_at.saturating_add(fold.title_window_ms)
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
-    }
-    if let Some(story_id) = found {
-        let folded = tx
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND source_id != ?2)",
-            )?
-            .query_row(params![story_id, source_id], |r| r.get(0))?;
-        return Ok((story_id, folded));
-    }
-    tx.prepare_cached("INSERT INTO stories (link_key, title_key, sort_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![link_key, title_key, sort_at])?;
-    Ok((tx.last_insert_rowid(), false))
-}
-
-/// A title reduced to its words, lowercased, for `title_match`; `None` for titles
-/// too short to tell stories apart ("Update", "Links for today").
-fn title_key(title: &str) -> Option<String> {
-    let words: Vec<String> = title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    (words.len() >= 4).then(|| words.join(" "))
 }
 
 fn set_categories(
@@ -461,25 +393,6 @@ fn tombstone(tx: &Connection, source_id: i64, key: &str, now: i64) -> Result<(),
     if let Some((id, story)) = removed {
         search::forget(tx, id)?;
         tidy_stories(tx, &[story])?;
-    }
-    Ok(())
-}
-
-/// After items left `stories`: drops the stories left empty, and re-dates the
-/// others by their (possibly new) first copy.
-pub(super) fn tidy_stories(tx: &Connection, stories: &[i64]) -> Result<(), StoreError> {
-    let mut first =
-        tx.prepare_cached("SELECT sort_at FROM items WHERE story_id = ?1 ORDER BY id LIMIT 1")?;
-    let mut delete = tx.prepare_cached("DELETE FROM stories WHERE id = ?1")?;
-    let mut redate = tx.prepare_cached("UPDATE stories SET sort_at = ?2 WHERE id = ?1")?;
-    for story in stories {
-        match first
-            .query_row([story], |r| r.get::<_, i64>(0))
-            .optional()?
-        {
-            None => delete.execute([story])?,
-            Some(sort_at) => redate.execute(params![story, sort_at])?,
-        };
     }
     Ok(())
 }

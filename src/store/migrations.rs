@@ -96,6 +96,38 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX items_by_source_story ON items (source_id, story_id);
     "#,
+    // 3: entry ids that never depend on where tributary is served, primaries chosen
+    // by rule rather than by fetch timing, and sources in their config order.
+    r#"
+    -- The name this database gives entries of its own: a tag: URI (RFC 4151)
+    -- fixed once, with a random UUID so no two databases share it. Entries are
+    -- numbered under it after last_serial, which starts past every story's id.
+    CREATE TABLE entry_names (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        tag_prefix  TEXT NOT NULL,
+        last_serial INTEGER NOT NULL
+    );
+    WITH r(h) AS (SELECT lower(hex(randomblob(16))))
+    INSERT INTO entry_names (id, tag_prefix, last_serial)
+    SELECT 1,
+           'tag:tributary,' || strftime('%Y', 'now') || ':'
+               || substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-'
+               || substr('89ab', 1 + (unicode(substr(h, 17, 1)) % 4), 1) || substr(h, 18, 3) || '-'
+               || substr(h, 21, 12),
+           (SELECT coalesce(max(id), 0) FROM stories)
+    FROM r;
+    -- The id an entry is published under, set when its story is made and never
+    -- changed. NULL for stories made before: they keep the id they were served
+    -- under, {base_url}stories/{id}.
+    ALTER TABLE stories ADD COLUMN entry_id TEXT;
+    CREATE UNIQUE INDEX stories_by_entry_id ON stories (entry_id);
+    -- The copy the story is shown from, once it has several (with one, that one).
+    -- Stories made before keep their first copy.
+    ALTER TABLE stories ADD COLUMN primary_item_id INTEGER;
+    UPDATE stories SET primary_item_id = (SELECT min(id) FROM items WHERE story_id = stories.id);
+    -- The source's place in the config (0 first); NULL once it is no longer configured.
+    ALTER TABLE sources ADD COLUMN position INTEGER;
+    "#,
 ];
 
 /// The schema version this tributary writes.
@@ -126,4 +158,38 @@ pub(super) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> 
         tracing::info!(version = i + 1, "database schema migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag_prefix(path: &Path) -> String {
+        let store = crate::store::Store::open(path).unwrap();
+        store
+            .conn
+            .query_row("SELECT tag_prefix FROM entry_names", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_database_names_its_entries_with_a_tag_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = tag_prefix(&dir.path().join("one.db"));
+        let other = tag_prefix(&dir.path().join("other.db"));
+        assert_ne!(one, other);
+        // tag:tributary,YYYY:xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx (RFC 4151, RFC 9562)
+        let (entity, uuid) = one.strip_prefix("tag:tributary,").unwrap().split_at(5);
+        assert!(entity[..4].chars().all(|c| c.is_ascii_digit()) && &entity[4..] == ":");
+        let groups: Vec<&str> = uuid.split('-').collect();
+        let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        assert_eq!(lengths, [8, 4, 4, 4, 12], "{one}");
+        assert!(
+            uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+            "{one}"
+        );
+        assert!(groups[2].starts_with('4') && groups[3].starts_with(['8', '9', 'a', 'b']));
+        // Fixed once: opening again keeps it.
+        assert_eq!(tag_prefix(&dir.path().join("one.db")), one);
+    }
 }

@@ -11,6 +11,7 @@ mod migrations;
 mod query;
 mod search;
 mod sources;
+mod stories;
 mod writer;
 
 use std::os::unix::fs::MetadataExt;

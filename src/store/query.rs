@@ -62,14 +62,17 @@ pub struct SourceRef {
     pub title: Option<String>,
 }
 
-/// One entry of the merged feed: the first copy of a story, with every source
+/// One entry of the merged feed: the primary copy of a story, with every source
 /// that carried it and the categories of all its copies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Story {
     pub id: i64,
+    /// the id the entry is published under, fixed when the story was made;
+    /// `None` for stories made before ids were stored
+    pub entry_id: Option<String>,
     pub sort_at: DateTime<Utc>,
     pub item: StoredItem,
-    /// every source that carried the story, the first copy's first
+    /// every source that carried the story, the primary copy's first
     pub sources: Vec<SourceRef>,
     pub categories: Vec<String>,
 }
@@ -288,15 +291,20 @@ impl Store {
     }
 
     fn load_stories(&self, ids: Vec<(i64, i64)>) -> Result<Vec<Story>, StoreError> {
+        // The primary copy first, then the others best first.
         let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-             WHERE i.story_id = ?1 ORDER BY i.id"
+            "SELECT {ITEM_COLUMNS}, st.entry_id FROM items i JOIN sources s ON s.id = i.source_id
+             JOIN stories st ON st.id = i.story_id
+             WHERE i.story_id = ?1 ORDER BY i.id IS NOT st.primary_item_id, {}",
+            super::stories::COPY_ORDER
         );
         let mut copies = self.conn.prepare_cached(&sql)?;
         let mut stories = Vec::with_capacity(ids.len());
         for (id, sort_at) in ids {
+            let mut entry_id = None;
             let copies: Vec<(StoredItem, SourceRef)> = copies
                 .query_map([id], |r| {
+                    entry_id = r.get(18)?;
                     let item = stored_item(r)?;
                     let source = SourceRef {
                         name: item.source.clone(),
@@ -325,6 +333,7 @@ impl Store {
             };
             stories.push(Story {
                 id,
+                entry_id,
                 sort_at: from_millis(sort_at),
                 item,
                 sources,

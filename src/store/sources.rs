@@ -1,5 +1,7 @@
 //! Source rows: kept in step with the config, carrying each source's fetch state.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use url::Url;
@@ -41,10 +43,25 @@ pub struct SourceStatus {
 impl Store {
     /// Makes the source rows match the config: new sources are added; a source
     /// whose URL changed starts afresh (no validators, no errors, due now).
-    /// Sources no longer configured keep their rows and items.
+    /// Sources no longer configured keep their rows and items. Each row keeps
+    /// its source's place in `sources`, which must be the whole config: it
+    /// decides between copies of a story dated alike.
     pub fn sync_sources(&mut self, sources: &[Source]) -> Result<Vec<SourceState>, StoreError> {
         let tx = begin_write(&mut self.conn)?;
         {
+            // Only rows whose place changed are written: most rounds write none.
+            let placed: Vec<(i64, String)> = tx
+                .prepare_cached("SELECT id, name FROM sources WHERE position IS NOT NULL")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut unplace =
+                tx.prepare_cached("UPDATE sources SET position = NULL WHERE id = ?1")?;
+            let configured: HashSet<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+            for (id, name) in placed {
+                if !configured.contains(name.as_str()) {
+                    unplace.execute([id])?;
+                }
+            }
             let mut find = tx.prepare_cached("SELECT id, url FROM sources WHERE name = ?1")?;
             let mut insert = tx
                 .prepare_cached("INSERT INTO sources (name, url, fetch_url) VALUES (?1, ?2, ?2)")?;
@@ -65,6 +82,12 @@ impl Store {
                     }
                     Some(_) => {}
                 }
+            }
+            let mut place = tx.prepare_cached(
+                "UPDATE sources SET position = ?2 WHERE name = ?1 AND position IS NOT ?2",
+            )?;
+            for (position, s) in sources.iter().enumerate() {
+                place.execute(params![s.name, position as i64])?;
             }
         }
         tx.commit()?;
@@ -136,5 +159,61 @@ impl Store {
             out.extend(row);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::IdentityMode;
+
+    fn source(name: &str) -> Source {
+        Source {
+            name: name.into(),
+            url: Url::parse(&format!("https://{name}.example/feed")).unwrap(),
+            categories: Vec::new(),
+            schedule: None,
+            identity: IdentityMode::Auto,
+        }
+    }
+
+    fn positions(store: &Store) -> Vec<(String, Option<i64>)> {
+        store
+            .conn
+            .prepare("SELECT name, position FROM sources ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn sources_keep_their_place_in_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        store.sync_sources(&[source("a"), source("b")]).unwrap();
+        let place = |name: &str, p: Option<i64>| (name.to_string(), p);
+        assert_eq!(
+            positions(&store),
+            [place("a", Some(0)), place("b", Some(1))]
+        );
+        store
+            .sync_sources(&[source("c"), source("b"), source("a")])
+            .unwrap();
+        assert_eq!(
+            positions(&store),
+            [
+                place("a", Some(2)),
+                place("b", Some(1)),
+                place("c", Some(0))
+            ]
+        );
+        // No longer configured: kept, with no place.
+        store.sync_sources(&[source("b")]).unwrap();
+        assert_eq!(
+            positions(&store),
+            [place("a", None), place("b", Some(0)), place("c", None)]
+        );
     }
 }
