@@ -382,6 +382,11 @@ async fn a_database_of_the_first_version_keeps_the_ids_and_entries_it_served() {
     );
     database_of_the_first_version(&setup.database(), "https://old.example/feed");
     serve_at(&setup, "http://127.0.0.1:8080/");
+    // The read-only commands refuse a database of an older schema; the service
+    // (or a poll) brings it up to date when it opens it.
+    let refused = run_tributary(&setup.config, &["export", "--format", "json"]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    drop(setup.store());
 
     let feed = export_json(&setup).await;
     let served: Vec<(&str, &str)> = entries(&feed)

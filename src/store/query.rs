@@ -334,7 +334,10 @@ impl Store {
             stories.push(Story {
                 id,
                 entry_id,
-                sort_at: from_millis(sort_at),
+                // The stored time as it is, so the next page's cursor starts
+                // exactly after this story; outputs bring it into range.
+                sort_at: DateTime::from_timestamp_millis(sort_at)
+                    .unwrap_or_else(|| from_millis(sort_at)),
                 item,
                 sources,
                 categories,
@@ -479,6 +482,35 @@ mod tests {
                 before: before.map(|(sort_at, id)| StoryCursor { sort_at, id }),
             }
         })
+    }
+
+    /// Stories dated where outputs cannot follow (an older version stored
+    /// them) page like any others: each cursor starts after its story.
+    #[test]
+    fn pages_walk_past_stories_dated_out_of_range() {
+        let long_ago = -5_000_000_000_000; // 1811
+        let far_ahead = 300_000_000_000_000; // 11476
+        let store = store_with(&[
+            (long_ago, vec![(1, vec![])]),
+            (long_ago, vec![(2, vec![])]),
+            (far_ahead, vec![(1, vec![])]),
+            (0, vec![(3, vec![])]),
+        ]);
+        let mut seen = Vec::new();
+        let mut before = None;
+        for _ in 0..10 {
+            let page = store
+                .stories(&StoryQuery {
+                    limit: Some(1),
+                    before,
+                    ..StoryQuery::default()
+                })
+                .unwrap();
+            let Some(story) = page.first() else { break };
+            seen.push(story.id);
+            before = Some(story.cursor());
+        }
+        assert_eq!(seen, [3, 4, 2, 1]);
     }
 
     proptest! {
