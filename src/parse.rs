@@ -33,6 +33,9 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
+    // Links are resolved against the feed's address: never against the
+    // credentials in it, which would then be stored and published with them.
+    let url = &crate::redact::without_credentials(url);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url.as_str()))
         // Left empty, a missing id stays visible; identity decides what to use instead.

@@ -21,6 +21,15 @@ pub fn shown_url(url: &Url) -> String {
     shown.to_string()
 }
 
+/// `url` with any user name and password removed.
+pub fn without_credentials(url: &Url) -> Url {
+    let mut bare = url.clone();
+    // As above: only URLs without a host cannot lose credentials, and they have none.
+    let _ = bare.set_password(None);
+    let _ = bare.set_username("");
+    bare
+}
+
 /// Free text (an address as stored, an error message naming one) with the
 /// user-info of every URL in it replaced by `***`.
 pub fn redact_text(text: &str) -> Cow<'_, str> {

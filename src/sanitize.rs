@@ -21,8 +21,18 @@ pub fn safe_url(raw: &str) -> Option<Url> {
     publishable(Url::parse(raw.trim()).ok()?)
 }
 
-fn publishable(url: Url) -> Option<Url> {
-    PUBLISHED_SCHEMES.contains(&url.scheme()).then_some(url)
+/// Published URLs never carry a user name or password: a link resolved against
+/// a source's address would otherwise carry the source's credentials.
+fn publishable(mut url: Url) -> Option<Url> {
+    if !PUBLISHED_SCHEMES.contains(&url.scheme()) {
+        return None;
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Only URLs without a host cannot lose these, and those never had them.
+        let _ = url.set_password(None);
+        let _ = url.set_username("");
+    }
+    Some(url)
 }
 
 /// `href` resolved against `base` (a feed's address or `xml:base`), when the

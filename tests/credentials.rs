@@ -20,6 +20,10 @@ const TOKEN: &str = "s3cr3t-token";
 const BASIC: &str = "Basic cmVhZGVyOnMzY3IzdC10b2tlbg==";
 const LITERAL_PASSWORD: &str = "hunter2hunter2";
 const FAILING_PASSWORD: &str = "refused-pass-77";
+/// Links a feed gives relative to its own address, which holds the credentials.
+const RELATIVE: &str = "<link>posts/1</link>\
+    <enclosure url=\"episode.mp3\" type=\"audio/mpeg\" length=\"1\"/>\
+    <description>&lt;a href=\"more.html\"&gt;more&lt;/a&gt; &lt;img src=\"/img.png\"&gt;</description>";
 
 /// A host whose feed answers only with the right credentials.
 async fn private_host() -> std::net::SocketAddr {
@@ -27,24 +31,24 @@ async fn private_host() -> std::net::SocketAddr {
         .route(
             "/private.xml",
             get(|headers: HeaderMap| async move {
-                let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+                let auth = headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok());
                 if auth != Some(BASIC) {
                     return StatusCode::UNAUTHORIZED.into_response();
                 }
-                rss(&[
-                    "<guid>p1</guid><link>https://private.example/1</link><title>Members only</title>"
-                        .to_string(),
-                ])
+                rss(&[format!(
+                    "<guid>p1</guid><title>Members only</title>{RELATIVE}"
+                )])
                 .into_response()
             }),
         )
         .route(
             "/open.xml",
             get(|| async {
-                rss(&[
-                    "<guid>o1</guid><link>https://open.example/1</link><title>Open story</title>"
-                        .to_string(),
-                ])
+                rss(&[format!(
+                    "<guid>o1</guid><title>Open story</title>{RELATIVE}"
+                )])
             }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -117,6 +121,20 @@ async fn credentials_fetch_the_feed_and_are_shown_nowhere() {
         "the private feed was read: {poll}"
     );
 
+    let inspect = printed(
+        &config,
+        &[
+            "inspect",
+            &format!("http://someone:{LITERAL_PASSWORD}@{addr}/open.xml"),
+        ],
+    )
+    .await;
+    assert_no_secret("inspect", &inspect);
+    assert!(
+        inspect.contains(&format!("http://{addr}/posts/1")),
+        "{inspect}"
+    );
+
     let sources = printed(&config, &["sources"]).await;
     assert_no_secret("sources", &sources);
     assert_no_secret(
@@ -127,6 +145,29 @@ async fn credentials_fetch_the_feed_and_are_shown_nowhere() {
         let export = printed(&config, &["export", "--format", format]).await;
         assert_no_secret(format, &export);
         assert!(export.contains("Members only"), "{format}: {export}");
+        // Relative links still resolve, without the credentials.
+        for link in ["posts/1", "episode.mp3", "posts/more.html", "img.png"] {
+            assert!(
+                export.contains(&format!("http://{addr}/{link}")),
+                "{format}: {export}"
+            );
+        }
+    }
+    let out_dir = dir.path().join("md");
+    printed(
+        &config,
+        &[
+            "export",
+            "--format",
+            "markdown",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    for file in std::fs::read_dir(&out_dir).unwrap() {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        assert_no_secret("the Markdown export", &text);
     }
 
     // The daemon: its log and everything it serves.
@@ -206,4 +247,21 @@ async fn local_file_sources_are_left_out_of_opml() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("1 source read from a local file left out")
     );
+}
+
+#[tokio::test]
+async fn a_new_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tributary.toml");
+    std::fs::write(&config, "[storage]\ndatabase = \"t.db\"\n").unwrap();
+    let out = tributary(&config, &["poll"]).output().await.unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for file in ["t.db", "t.db-wal", "t.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
 }

@@ -105,6 +105,7 @@ impl Store {
             dir,
             error,
         })?;
+        create_private(path);
         let open_err = |error| open_failure(path, error, true);
         let mut conn = Connection::open_with_flags(
             path,
@@ -308,6 +309,21 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
+}
+
+/// Creates a missing database file readable by its owner only: it holds the
+/// sources' addresses, credentials included. SQLite gives its `-wal` and `-shm`
+/// files the same mode. Any failure here is left to the open that follows,
+/// which reports it.
+fn create_private(path: &Path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.as_os_str() != ":memory:" && !path.exists() {
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
 }
 
 /// Keeps the `-wal` and `-shm` files when the last connection closes (SQLite's
