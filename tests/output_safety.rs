@@ -111,6 +111,20 @@ fn check_outputs(stories: &[Story]) -> Result<(), String> {
     }
     feed_rs::parser::parse(&json[..]).map_err(|e| format!("json does not read back: {e}"))?;
     dates_are_valid(&atom, &rss, &doc)?;
+    // RFC 4287 4.1.1.1: an entry without content links to its page.
+    let parsed = feed_rs::parser::parse(&atom[..]).map_err(|e| format!("atom: {e}"))?;
+    for e in &parsed.entries {
+        let alternate = e
+            .links
+            .iter()
+            .any(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"));
+        if e.content.is_none() && !alternate {
+            return Err(format!(
+                "atom entry {:?} has neither content nor a page",
+                e.id
+            ));
+        }
+    }
     // The page links to itself with relative URLs; any absolute one must be safe.
     let absolute: Vec<(String, String)> = html_urls(&page)
         .into_iter()

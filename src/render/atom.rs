@@ -71,6 +71,25 @@ pub fn render_atom(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     out
 }
 
+/// The entry's content: its HTML; or, for an entry with neither HTML nor a page
+/// to link to, empty text, since RFC 4287 (4.1.1.1) wants an entry to have one
+/// of the two.
+fn entry_content(html: Option<String>, has_alternate: bool) -> Option<atom::Content> {
+    match html {
+        Some(h) => Some(atom::Content {
+            value: Some(xml_text(&h).into_owned()),
+            content_type: Some("html".to_string()),
+            ..Default::default()
+        }),
+        None if !has_alternate => Some(atom::Content {
+            value: Some(String::new()),
+            content_type: Some("text".to_string()),
+            ..Default::default()
+        }),
+        None => None,
+    }
+}
+
 fn entry(meta: &FeedMeta, story: &Story) -> atom::Entry {
     let item = &story.item;
     let html = item_html(item);
@@ -83,6 +102,7 @@ fn entry(meta: &FeedMeta, story: &Story) -> atom::Entry {
     if let Some(l) = item_link(item) {
         links.push(link(&l, "alternate", Some("text/html")));
     }
+    let has_alternate = !links.is_empty();
     for e in &item.enclosures {
         let Some(url) = published_url(&e.url) else {
             continue;
@@ -157,11 +177,7 @@ fn entry(meta: &FeedMeta, story: &Story) -> atom::Entry {
             .collect(),
         links,
         summary: summary.as_deref().map(text),
-        content: html.map(|h| atom::Content {
-            value: Some(xml_text(&h).into_owned()),
-            content_type: Some("html".to_string()),
-            ..Default::default()
-        }),
+        content: entry_content(html, has_alternate),
         source,
         extensions,
         ..Default::default()
