@@ -8,10 +8,31 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use tributary::cli::{Cli, LogFormat, run};
 
+/// Crates that log every token or byte they handle at debug level: a page
+/// rendered with `RUST_LOG=debug` wrote over a megabyte of their lines. They are
+/// kept at `info` unless the filter names them.
+const CHATTY: &[&str] = &["html5ever", "markup5ever", "h2", "hyper", "rustls"];
+
+/// `RUST_LOG` (else `default`), with the chatty crates kept quiet unless named.
+fn log_filter(env: Option<&str>, default: &str) -> EnvFilter {
+    let mut directives = env.unwrap_or(default).to_string();
+    for target in CHATTY {
+        if !directives.contains(target) {
+            directives.push_str(&format!(",{target}=info"));
+        }
+    }
+    EnvFilter::try_new(&directives).unwrap_or_else(|e| {
+        eprintln!("warning: ignoring RUST_LOG={directives:?}: {e}");
+        EnvFilter::new(default)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(cli.default_log_filter()));
+    let filter = log_filter(
+        std::env::var("RUST_LOG").ok().as_deref(),
+        cli.default_log_filter(),
+    );
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
