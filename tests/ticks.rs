@@ -46,7 +46,7 @@ async fn six_sources_on_a_two_second_schedule_are_polled_at_every_tick_once() {
         } else {
             Vec::new()
         };
-        host.script(name, move |ask| feed(ask, 3, None, &fresh));
+        host.script(name, move |ask| feed(ask, 3, "", &fresh));
     }
     let setup = config("schedule = \"*/2 * * * * *\"", &host, &feeds);
     let started = Utc::now();

@@ -116,12 +116,12 @@ async fn answer(
 }
 
 /// An RSS feed whose content changes every `changes_every` requests (so the
-/// requests between get `304`s to their `If-None-Match`), with `<ttl>` minutes
-/// when given and `headers` added to each answer.
+/// requests between get `304`s to their `If-None-Match`), with `channel`
+/// elements (`<ttl>`, `<skipHours>`) and `headers` added to each answer.
 pub fn feed(
     ask: &Ask,
     changes_every: usize,
-    ttl: Option<u32>,
+    channel: &str,
     headers: &[(&str, String)],
 ) -> Response {
     let version = ask.n / changes_every.max(1);
@@ -129,10 +129,9 @@ pub fn feed(
     let mut response = if ask.if_none_match == Some(etag.as_str()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let ttl = ttl.map(|m| format!("<ttl>{m}</ttl>")).unwrap_or_default();
         let body = format!(
             "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>\
-             <link>https://site.example/</link>{ttl}<item><guid>v{version}</guid>\
+             <link>https://site.example/</link>{channel}<item><guid>v{version}</guid>\
              <link>https://site.example/{version}</link><title>Version {version}</title>\
              </item></channel></rss>"
         );
