@@ -151,3 +151,78 @@ async fn retry_after_is_the_wait_on_429_and_503_and_silence_gets_the_backoff() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_round_held_up_by_a_slow_host_delays_the_next_and_no_source_is_fetched_twice_a_tick() {
+    let host = TimedHost::start(Arc::new(Utc::now)).await;
+    host.script("quick", |ask| feed(ask, 2, "", &[]));
+    // Answers after 2.5 s: each round lasts past two more ticks.
+    host.script("slow", |ask| feed(ask, 2, "", &[]));
+    host.delay("slow", Duration::from_millis(2500));
+    let setup = config("schedule = \"* * * * * *\"", &host, &["quick", "slow"]);
+    let daemon = RunningDaemon::start(&setup, &[("RUST_LOG", "info".as_ref())]).await;
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let skipped = daemon.metric("ticks_skipped_total").await;
+    let log = daemon.log.clone();
+    let status = daemon.stop().await;
+    assert!(status.success(), "{status:?}");
+
+    assert!(
+        skipped >= Some(1.0),
+        "skipped ticks are counted: {skipped:?}"
+    );
+    let log = log.lock().unwrap().join("\n");
+    assert!(log.contains("tick skipped"), "{log}");
+    assert!(log.contains("still running at the tick"), "{log}");
+    assert!(
+        log.contains("due=2"),
+        "a round says what it found due: {log}"
+    );
+    // A round starts as soon as the one before it ends, for the latest tick
+    // that came meanwhile; the quick source is polled once per round.
+    let quick = host.times("quick");
+    assert!(quick.len() >= 3, "{quick:?}");
+    let gaps = gaps(&quick);
+    assert!(
+        gaps[1..].iter().all(|g| (2_000..=3_500).contains(g)),
+        "quick polled once per round of the slow host: {gaps:?} ms"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_polls_a_new_source_at_once_and_no_other_twice_in_a_tick() {
+    let host = TimedHost::start(Arc::new(Utc::now)).await;
+    host.script("a", |ask| feed(ask, 2, "", &[]));
+    host.script("b", |ask| feed(ask, 2, "", &[]));
+    let setup = config("schedule = \"*/2 * * * * *\"", &host, &["a"]);
+    let daemon = RunningDaemon::start(&setup, &[]).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let text = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(
+        &setup.config,
+        format!(
+            "{text}\n[[source]]\nname = \"b\"\nurl = {:?}\n",
+            host.url("b")
+        ),
+    )
+    .unwrap();
+    let reloaded = Utc::now();
+    daemon.signal("HUP");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let status = daemon.stop().await;
+    assert!(status.success(), "{status:?}");
+
+    let b = host.times("b");
+    assert!(
+        b.first()
+            .is_some_and(|t| *t - reloaded < TimeDelta::milliseconds(1500)),
+        "b polled at once: {b:?}"
+    );
+    let period = TimeDelta::seconds(2);
+    for name in ["a", "b"] {
+        let times = host.times(name);
+        // past the start's round, one request per tick
+        let seen = per_tick(&times[1..], period);
+        assert!(seen.values().all(|n| *n == 1), "{name}: {times:?}");
+    }
+}

@@ -35,6 +35,7 @@ pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 struct HostState {
     now: Now,
     scripts: Mutex<HashMap<String, Script>>,
+    delays: Mutex<HashMap<String, std::time::Duration>>,
     hits: Mutex<Vec<Hit>>,
 }
 
@@ -49,6 +50,7 @@ impl TimedHost {
         let state = Arc::new(HostState {
             now,
             scripts: Mutex::new(HashMap::new()),
+            delays: Mutex::new(HashMap::new()),
             hits: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -67,6 +69,15 @@ impl TimedHost {
             .lock()
             .unwrap()
             .insert(feed.to_string(), Arc::new(script));
+    }
+
+    /// Makes every answer for `feed` take `delay` (on the runtime's clock).
+    pub fn delay(&self, feed: &str, delay: std::time::Duration) {
+        self.state
+            .delays
+            .lock()
+            .unwrap()
+            .insert(feed.to_string(), delay);
     }
 
     pub fn url(&self, feed: &str) -> String {
@@ -101,6 +112,10 @@ async fn answer(
         });
         n
     };
+    let delay = state.delays.lock().unwrap().get(&feed).copied();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let script = state.scripts.lock().unwrap().get(&feed).cloned();
     let Some(script) = script else {
         return StatusCode::NOT_FOUND.into_response();
