@@ -94,7 +94,13 @@ pub struct Tick {
     /// could not run (a suspended machine, a clock set forward); `at` stands for
     /// them all
     pub missed_from: Option<DateTime<Utc>>,
+    /// how many ticks passed unserved (counted up to [`MAX_COUNTED`])
+    pub missed: u32,
 }
+
+/// Missed ticks are counted up to this many (a week asleep on a one-second
+/// schedule is not worth counting one by one).
+pub const MAX_COUNTED: u32 = 10_000;
 
 /// The ticks of every schedule in use, in order, each once.
 pub struct Ticker {
@@ -131,13 +137,28 @@ impl Ticker {
         clock.sleep_until(at).await;
         let latest = self.schedules.latest_tick_at_or_before(clock.now());
         let tick = match latest {
-            Some(latest) if latest > at => Tick {
-                at: latest,
-                missed_from: Some(at),
-            },
+            Some(latest) if latest > at => {
+                let mut missed = 1;
+                let mut t = at;
+                while missed < MAX_COUNTED {
+                    match self.schedules.tick_after(t) {
+                        Some(next) if next < latest => {
+                            missed += 1;
+                            t = next;
+                        }
+                        _ => break,
+                    }
+                }
+                Tick {
+                    at: latest,
+                    missed_from: Some(at),
+                    missed,
+                }
+            }
             _ => Tick {
                 at,
                 missed_from: None,
+                missed: 0,
             },
         };
         self.last = tick.at;
@@ -167,7 +188,7 @@ mod tests {
         let mut seen = Vec::new();
         for _ in 0..6 {
             let tick = ticker.next(&clock).await;
-            assert_eq!(tick.missed_from, None);
+            assert_eq!((tick.missed_from, tick.missed), (None, 0));
             assert_eq!(clock.now(), tick.at, "the tick comes at its moment");
             seen.push(tick.at);
         }
@@ -203,6 +224,7 @@ mod tests {
         let tick = ticker.next(&clock).await;
         assert_eq!(tick.at, at("2026-11-24T10:06:00Z"));
         assert_eq!(tick.missed_from, Some(at("2026-11-24T10:02:00Z")));
+        assert_eq!(tick.missed, 4, "10:02 to 10:05");
         assert_eq!(ticker.next(&clock).await.at, at("2026-11-24T10:07:00Z"));
     }
 

@@ -354,10 +354,10 @@ impl Daemon {
     fn on_tick(&mut self, tick: Tick, rounds: &mut Rounds) {
         if let Some(first) = tick.missed_from {
             tracing::warn!(
-                from = %first, to = %tick.at,
+                from = %first, to = %tick.at, missed = tick.missed,
                 "ticks passed while the daemon could not run (a suspended machine, a clock set forward); one round serves them"
             );
-            self.metrics.tick_skipped();
+            self.metrics.ticks_skipped(tick.missed);
         }
         if rounds.running.is_some() {
             let next = Waiting {
@@ -373,7 +373,7 @@ impl Daemon {
                         tick = %skipped, next = %tick.at,
                         "tick skipped: the poll round before it was still running; the round for the next tick serves its sources"
                     );
-                    self.metrics.tick_skipped();
+                    self.metrics.ticks_skipped(1);
                 }
                 Some(Waiting { tick: false, .. }) => {}
                 None => tracing::warn!(

@@ -63,10 +63,10 @@ impl Metrics {
         self.round_failures.fetch_add(1, Relaxed);
     }
 
-    /// A tick got no round of its own: the round before it was still running,
+    /// Ticks got no round of their own: the round before was still running,
     /// or the daemon could not run at the time.
-    pub fn tick_skipped(&self) {
-        self.ticks_skipped.fetch_add(1, Relaxed);
+    pub fn ticks_skipped(&self, ticks: u32) {
+        self.ticks_skipped.fetch_add(u64::from(ticks), Relaxed);
     }
 
     /// A reload was rejected: the previous config goes on.
