@@ -1,50 +1,101 @@
 //! `tributary run`: the HTTP server and the poller over one database until
-//! SIGTERM or SIGINT. Cron jobs (tokio-cron-scheduler) only wake the poller; which
-//! sources are due is decided by the next-fetch times kept in SQLite, so
-//! politeness survives restarts. SIGHUP re-reads the config, keeping the old one
-//! when the new one is invalid. Under systemd it reports READY, STATUS and, while
-//! the database answers, WATCHDOG. Nothing that goes wrong in a round or a reload
+//! SIGTERM or SIGINT. A ticker derived from the cron schedules wakes the
+//! poller at each tick; the round knows the tick it serves, and which sources
+//! are due is decided by the next-fetch times kept in SQLite, so politeness
+//! survives restarts. SIGHUP re-reads the config, keeping the old one when the
+//! new one is invalid. Under systemd it reports READY, STATUS and, while the
+//! database answers, WATCHDOG. Nothing that goes wrong in a round or a reload
 //! ends the daemon: it is logged, counted in `/metrics`, shown as the degraded
 //! reason on `/healthz`, and the next tick tries again while serving goes on.
+//!
+//! [`run`] is the process: signals in, exit code out. [`run_with`] is the
+//! daemon itself, driven by a control channel and a [`Clock`], so tests can run
+//! it in-process, a day of ticks at a time.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sd_notify::NotifyState;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinError, JoinHandle};
-use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::cli::load_config;
+use crate::clock::{Clock, Tick, Ticker};
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
 use crate::model::Source;
 use crate::pipeline::PollContext;
-use crate::schedule::{RoundSummary, parse_cron, poll_round};
+use crate::schedule::{RoundSummary, Schedules, is_due, poll_round_for};
 use crate::server::{AppState, Settings, serve};
 use crate::store::{FoldPolicy, SourceState, Store, StoreError, Writer};
 
-/// A source whose next fetch is at most this far ahead is due at a tick: cron
-/// ticks and stored times may differ by a few milliseconds.
-const DUE_SLACK: Duration = Duration::from_millis(250);
 /// What went wrong when the `[poll]` settings cannot be put to work (a
 /// `user_agent` that is no valid header value passes the config check).
 const SETUP_FAILED: &str =
     "cannot set up fetching with the [poll] settings (is user_agent a valid HTTP header value?)";
-/// Longest random-looking delay spreading a scheduled round's requests.
-const MAX_SPREAD: Duration = Duration::from_secs(10);
+
+/// What the daemon is told from outside while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// re-read the config file (SIGHUP)
+    Reload,
+    /// stop polling, finish what is being stored, stop serving (SIGTERM, SIGINT)
+    Stop,
+}
 
 pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = match load_config(config_path) {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let (control_tx, control) = mpsc::channel(8);
+    forward_signals(control_tx)?;
+    run_with(config_path, config, listener, Clock::System, control).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Turns SIGHUP into [`Control::Reload`] and SIGTERM and SIGINT into
+/// [`Control::Stop`].
+fn forward_signals(control: mpsc::Sender<Control>) -> anyhow::Result<()> {
+    let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    tokio::spawn(async move {
+        loop {
+            let said = tokio::select! {
+                _ = hup.recv() => Control::Reload,
+                _ = term.recv() => Control::Stop,
+                _ = int.recv() => Control::Stop,
+            };
+            if control.send(said).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The daemon: serves on `listener` and polls the sources of `config` (read
+/// from `config_path`, which a reload reads again) at the ticks of its
+/// schedules as `clock` tells them, until `control` says stop or is closed.
+pub async fn run_with(
+    config_path: &Path,
+    config: Config,
+    listener: TcpListener,
+    clock: Clock,
+    control: mpsc::Receiver<Control>,
+) -> anyhow::Result<()> {
     // Opening an up-to-date database writes nothing, so a full disk does not
     // keep the daemon from serving what it has. Sources are brought in step
     // with the config by each round, which reports and retries a failure.
@@ -52,14 +103,12 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     store.set_fold_policy(FoldPolicy::from(&config.dedup));
     let (writer, writer_thread) = Writer::spawn(store);
     let metrics = Arc::new(Metrics::default());
-    let ctx = PollContext::new(&config, writer, Some(metrics.clone())).context(SETUP_FAILED)?;
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let mut ctx = PollContext::new(&config, writer, Some(metrics.clone())).context(SETUP_FAILED)?;
+    ctx.clock = clock.clone();
     let addr = listener.local_addr()?;
     let state = AppState::new(
         &config.storage.database,
-        Settings::from(&config),
+        settings_at(&config, addr),
         metrics.clone(),
         Some(ctx.writer.clone()),
     )?;
@@ -73,11 +122,15 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     );
     let _ = sd_notify::notify(&[NotifyState::Ready]);
 
-    let mut daemon = Daemon::new(config_path.to_path_buf(), config, ctx, metrics, state).await?;
-    let result = daemon.run().await;
+    let result = match Daemon::new(config_path.to_path_buf(), config, ctx, metrics, state, addr) {
+        Ok(mut daemon) => {
+            daemon.run(control).await;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
 
     let _ = sd_notify::notify(&[NotifyState::Stopping]);
-    drop(daemon);
     // The server stops first: it may hold a handle to the writer.
     let _ = stop_server.send(true);
     let served = server.await;
@@ -86,15 +139,15 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         .await?
         .map_err(|_| anyhow::anyhow!("the database writer failed"))?;
     served??;
-    result?;
-    tracing::info!("stopped");
-    Ok(ExitCode::SUCCESS)
+    result
 }
 
 type Round = JoinHandle<Result<RoundDone, RoundError>>;
 
 /// What a round works with, taken from the config when it starts.
 struct RoundPlan {
+    /// the tick the round serves (or, outside the schedule, the moment)
+    served: DateTime<Utc>,
     sources: Vec<Source>,
     concurrency: usize,
     per_host: usize,
@@ -118,32 +171,42 @@ enum RoundError {
     Poll(StoreError),
 }
 
-/// One round: sources brought in step with the config, the due ones polled,
-/// then retention and the search index. It runs as a task of its own, so the
-/// daemon's loop never waits for the database: signals and the watchdog are
-/// answered whatever the database does.
+/// One round: sources brought in step with the config, the ones due at the
+/// tick polled, then retention and the search index. It runs as a task of its
+/// own, so the daemon's loop never waits for the database: signals and the
+/// watchdog are answered whatever the database does.
 async fn run_round(ctx: PollContext, plan: RoundPlan) -> Result<RoundDone, RoundError> {
+    let clock = ctx.clock.clone();
     let writer = ctx.writer.clone();
     let sources = plan.sources.clone();
-    let states = writer
-        .with_store(move |store| {
-            store.check_file()?;
-            store.sync_sources(&sources)
+    let states = clock
+        .hold(async move {
+            writer
+                .with_store(move |store| {
+                    store.check_file()?;
+                    store.sync_sources(&sources)
+                })
+                .await
         })
         .await
         .and_then(|states| states)
         .map_err(RoundError::Start)?;
-    let due_by = Utc::now() + DUE_SLACK;
+    let total = plan.sources.len();
     let jobs: Vec<(Source, SourceState)> = plan
         .sources
         .into_iter()
         .zip(states)
-        .filter(|(_, s)| !s.disabled && s.next_fetch_at.is_none_or(|t| t <= due_by))
+        .filter(|(_, s)| !s.disabled && is_due(s.next_fetch_at, plan.served))
         .collect();
-    tracing::debug!(due = jobs.len(), "poll round");
-    let summary = poll_round(
-        ctx,
+    if jobs.is_empty() {
+        tracing::debug!(tick = %plan.served, sources = total, "poll round: nothing due");
+    } else {
+        tracing::info!(tick = %plan.served, due = jobs.len(), sources = total, "poll round");
+    }
+    let summary = poll_round_for(
+        ctx.clone(),
         jobs,
+        plan.served,
         plan.concurrency,
         plan.per_host,
         plan.spread,
@@ -151,15 +214,24 @@ async fn run_round(ctx: PollContext, plan: RoundPlan) -> Result<RoundDone, Round
     )
     .await
     .map_err(RoundError::Poll)?;
-    let upkeep = upkeep(&writer, plan.retention, plan.keep_per_source).await;
+    let writer = ctx.writer.clone();
+    let now = clock.now();
+    let upkeep = clock
+        .hold(async move { upkeep(&writer, plan.retention, plan.keep_per_source, now).await })
+        .await;
     Ok(RoundDone { summary, upkeep })
 }
 
 /// Retention, then the search index a batch per job, so polls stored meanwhile
 /// are not held up behind a large backlog and a stop need not wait for it.
-async fn upkeep(writer: &Writer, retention: Duration, keep: u32) -> Result<(u64, u64), StoreError> {
+async fn upkeep(
+    writer: &Writer,
+    retention: Duration,
+    keep: u32,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), StoreError> {
     let pruned = writer
-        .with_store(move |s| s.prune_past_retention(retention, keep, Utc::now()))
+        .with_store(move |s| s.prune_past_retention(retention, keep, now))
         .await??;
     let mut indexed = 0;
     loop {
@@ -171,17 +243,32 @@ async fn upkeep(writer: &Writer, retention: Duration, keep: u32) -> Result<(u64,
     }
 }
 
+/// Every schedule `config` uses: the default one and the sources' own.
+fn schedules_of(config: &Config) -> anyhow::Result<Schedules> {
+    let own = config.sources.iter().filter_map(|s| s.schedule.as_deref());
+    Schedules::new(std::iter::once(config.poll.schedule.as_str()).chain(own))
+        .map_err(|(expr, e)| anyhow::anyhow!("cannot schedule {expr:?}: {e}"))
+}
+
 struct Daemon {
     config_path: PathBuf,
     config: Config,
     ctx: PollContext,
+    clock: Clock,
+    ticker: Ticker,
     metrics: Arc<Metrics>,
     server: Arc<AppState>,
-    scheduler: JobScheduler,
-    jobs: Vec<uuid::Uuid>,
-    ticks_tx: mpsc::Sender<()>,
-    ticks: mpsc::Receiver<()>,
+    /// where the server listens, for links when `base_url` is not set
+    addr: SocketAddr,
     problems: Problems,
+}
+
+/// The server's settings from `config`, links built on `addr` (the address
+/// bound, whose port `listen` may leave to the system) unless `base_url` is set.
+fn settings_at(config: &Config, addr: SocketAddr) -> Settings {
+    let mut settings = Settings::from(config);
+    settings.base_url = config.server.base_url_for(addr);
+    settings
 }
 
 /// Why the daemon is degraded, by kind; `/healthz` shows them together.
@@ -194,68 +281,73 @@ struct Problems {
     reload: Option<String>,
 }
 
+/// The round running, and what the next one is to serve when it waits for the
+/// running one to end.
+#[derive(Default)]
+struct Rounds {
+    running: Option<Round>,
+    waiting: Option<Waiting>,
+}
+
+#[derive(Clone, Copy)]
+struct Waiting {
+    served: DateTime<Utc>,
+    /// whether `served` is a tick (else the moment of a reload)
+    tick: bool,
+}
+
 impl Daemon {
-    async fn new(
+    fn new(
         config_path: PathBuf,
         config: Config,
         ctx: PollContext,
         metrics: Arc<Metrics>,
         server: Arc<AppState>,
+        addr: SocketAddr,
     ) -> anyhow::Result<Daemon> {
-        let scheduler = JobScheduler::new().await?;
-        // A tick that comes while one waits is the same tick.
-        let (ticks_tx, ticks) = mpsc::channel(1);
+        let clock = ctx.clock.clone();
+        let ticker = Ticker::new(schedules_of(&config)?, clock.now());
         Ok(Daemon {
             config_path,
             config,
             ctx,
+            clock,
+            ticker,
             metrics,
             server,
-            scheduler,
-            jobs: Vec::new(),
-            ticks_tx,
-            ticks,
+            addr,
             problems: Problems::default(),
         })
     }
 
-    /// Polls what is due now, then on every tick, until SIGTERM or SIGINT.
-    /// Only a failure to set up (signals, the scheduler) ends it early.
-    async fn run(&mut self) -> anyhow::Result<()> {
-        let jobs = self.cron_jobs(&self.config)?;
-        self.replace_jobs(jobs).await?;
-        self.scheduler.start().await?;
-        let mut hup = signal(SignalKind::hangup())?;
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
+    /// Polls what is due now, then at every tick, until told to stop.
+    async fn run(&mut self, mut control: tokio::sync::mpsc::Receiver<Control>) {
         let watchdog_every = sd_notify::watchdog_enabled().map(|d| d / 2);
         let mut watchdog =
             tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
-        let mut round: Option<Round> = Some(self.start_round(Duration::ZERO));
-        let mut again = false;
+        let mut rounds = Rounds::default();
+        let now = self.clock.now();
+        self.poll_for(now, &mut rounds);
         loop {
             tokio::select! {
-                Some(()) = self.ticks.recv() => {
-                    if round.is_some() {
-                        again = true;
-                    } else {
-                        round = Some(self.start_round(self.spread()));
-                    }
-                }
-                finished = async { round.as_mut().expect("guarded by the if").await }, if round.is_some() => {
-                    round = None;
+                tick = self.ticker.next(&self.clock) => self.on_tick(tick, &mut rounds),
+                finished = async { rounds.running.as_mut().expect("guarded by the if").await }, if rounds.running.is_some() => {
+                    rounds.running = None;
                     self.after_round(finished);
-                    if std::mem::take(&mut again) {
-                        round = Some(self.start_round(self.spread()));
+                    if let Some(next) = rounds.waiting.take() {
+                        rounds.running = Some(self.start_round(next.served));
                     }
                 }
-                _ = hup.recv() => {
-                    if self.reload().await {
-                        let _ = self.ticks_tx.try_send(());
+                said = control.recv() => match said {
+                    Some(Control::Reload) => {
+                        if self.reload() {
+                            // New sources are polled at once, not at the next tick.
+                            let now = self.clock.now();
+                            self.poll_for(now, &mut rounds);
+                        }
                     }
-                }
-                _ = term.recv() => break,
-                _ = int.recv() => break,
+                    Some(Control::Stop) | None => break,
+                },
                 _ = watchdog.tick(), if watchdog_every.is_some() => {
                     // Only a database that answers keeps systemd from restarting us.
                     if self.server.database_answers() {
@@ -267,72 +359,70 @@ impl Daemon {
             }
         }
         tracing::info!("stopping: no new fetches; stored results are kept");
-        let _ = self.scheduler.shutdown().await;
-        if let Some(round) = round {
+        if let Some(round) = rounds.running {
             // Results already handed to the writer are committed; the rest are
             // fetched again next time.
             round.abort();
             let _ = round.await;
         }
-        Ok(())
     }
 
-    /// One cron job per distinct schedule of `config`; each only wakes the
-    /// poller. Building them checks every schedule before any is used.
-    fn cron_jobs(&self, config: &Config) -> anyhow::Result<Vec<Job>> {
-        let mut schedules = vec![config.poll.schedule.clone()];
-        for s in config.sources.iter().filter_map(|s| s.schedule.clone()) {
-            if !schedules.contains(&s) {
-                schedules.push(s);
-            }
+    /// A tick came: its round starts, or waits for the running one.
+    fn on_tick(&mut self, tick: Tick, rounds: &mut Rounds) {
+        if let Some(first) = tick.missed_from {
+            tracing::warn!(
+                from = %first, to = %tick.at, missed = tick.missed,
+                "ticks passed while the daemon could not run (a suspended machine, a clock set forward); one round serves them"
+            );
+            self.metrics.ticks_skipped(tick.missed);
         }
-        schedules
-            .into_iter()
-            .map(|schedule| {
-                let tx = self.ticks_tx.clone();
-                Job::new_async(schedule.as_str(), move |_, _| {
-                    let tx = tx.clone();
-                    Box::pin(async move {
-                        let _ = tx.try_send(());
-                    })
-                })
-                .with_context(|| format!("cannot schedule {schedule:?}"))
-            })
-            .collect()
-    }
-
-    /// Puts `jobs` in place of the running ones. When one cannot be added, the
-    /// running ones stay.
-    async fn replace_jobs(&mut self, jobs: Vec<Job>) -> anyhow::Result<()> {
-        let mut added = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            match self.scheduler.add(job).await {
-                Ok(id) => added.push(id),
-                Err(e) => {
-                    for id in added {
-                        let _ = self.scheduler.remove(&id).await;
-                    }
-                    return Err(e).context("cannot schedule the polls");
+        if rounds.running.is_some() {
+            let next = Waiting {
+                served: tick.at,
+                tick: true,
+            };
+            match rounds.waiting.replace(next) {
+                Some(Waiting {
+                    served: skipped,
+                    tick: true,
+                }) => {
+                    tracing::warn!(
+                        tick = %skipped, next = %tick.at,
+                        "tick skipped: the poll round before it was still running; the round for the next tick serves its sources"
+                    );
+                    self.metrics.ticks_skipped(1);
                 }
+                Some(Waiting { tick: false, .. }) => {}
+                None => tracing::warn!(
+                    tick = %tick.at,
+                    "a poll round is still running at the tick; the tick's round starts when it ends"
+                ),
             }
+            return;
         }
-        for id in std::mem::replace(&mut self.jobs, added) {
-            if let Err(e) = self.scheduler.remove(&id).await {
-                // A leftover job only wakes the poller more often; what is due
-                // is decided by the stored times.
-                tracing::warn!(error = %e, "cannot remove an old schedule");
-            }
-        }
-        Ok(())
+        rounds.running = Some(self.start_round(tick.at));
     }
 
-    /// Starts a round with the current config.
-    fn start_round(&self, spread: Duration) -> Round {
+    /// Polls what is due at `now`, outside the schedule (at the start, after a
+    /// reload); after the running round if there is one.
+    fn poll_for(&mut self, now: DateTime<Utc>, rounds: &mut Rounds) {
+        if rounds.running.is_none() {
+            rounds.running = Some(self.start_round(now));
+            return;
+        }
+        let served = rounds.waiting.map_or(now, |w| w.served.max(now));
+        let tick = rounds.waiting.is_some_and(|w| w.tick && w.served >= now);
+        rounds.waiting = Some(Waiting { served, tick });
+    }
+
+    /// Starts the round for `served` with the current config.
+    fn start_round(&self, served: DateTime<Utc>) -> Round {
         let plan = RoundPlan {
+            served,
             sources: self.config.sources.clone(),
             concurrency: self.config.poll.concurrency,
             per_host: self.config.poll.per_host,
-            spread,
+            spread: self.ticker.schedules().spread_after(served),
             retention: self.config.storage.retention,
             keep_per_source: self.config.storage.keep_per_source,
         };
@@ -366,7 +456,7 @@ impl Daemon {
             );
             let status = format!(
                 "last poll {}: {} ok, {} not modified, {} failed; {} new",
-                Utc::now().format("%H:%M:%S UTC"),
+                self.clock.now().format("%H:%M:%S UTC"),
                 summary.ok,
                 summary.not_modified,
                 summary.failed,
@@ -414,7 +504,7 @@ impl Daemon {
 
     /// Re-reads the config. One that is invalid, or cannot be put in place, is
     /// logged and the old one kept. Returns whether the new one was taken.
-    async fn reload(&mut self) -> bool {
+    fn reload(&mut self) -> bool {
         if let Ok(now) = NotifyState::monotonic_usec_now() {
             let _ = sd_notify::notify(&[NotifyState::Reloading, now]);
         }
@@ -426,7 +516,7 @@ impl Daemon {
                 Err(format!("the new config has {} problem(s)", problems.len()))
             }
             Err(e) => Err(e.to_string()),
-            Ok(config) => self.apply(config).await.map_err(|e| format!("{e:#}")),
+            Ok(config) => self.apply(config).map_err(|e| format!("{e:#}")),
         };
         let taken = match outcome {
             Ok(()) => {
@@ -450,11 +540,11 @@ impl Daemon {
 
     /// Puts `config` in place. Whatever can fail is built first, so a config
     /// that fails leaves the running one whole.
-    async fn apply(&mut self, config: Config) -> anyhow::Result<()> {
-        let ctx = PollContext::new(&config, self.ctx.writer.clone(), self.ctx.metrics.clone())
+    fn apply(&mut self, config: Config) -> anyhow::Result<()> {
+        let mut ctx = PollContext::new(&config, self.ctx.writer.clone(), self.ctx.metrics.clone())
             .context(SETUP_FAILED)?;
-        let jobs = self.cron_jobs(&config)?;
-        self.replace_jobs(jobs).await?;
+        ctx.clock = self.clock.clone();
+        let schedules = schedules_of(&config)?;
         if config.storage.database != self.config.storage.database {
             tracing::warn!("storage.database changed; it takes effect on restart");
         }
@@ -470,7 +560,9 @@ impl Daemon {
             }
         });
         self.ctx = ctx;
-        self.server.set_settings(Settings::from(&config));
+        // The ticks go on from the last one served: none twice, none lost.
+        self.ticker.set_schedules(schedules);
+        self.server.set_settings(settings_at(&config, self.addr));
         let before = self.config.sources.len();
         self.config = config;
         tracing::info!(
@@ -479,21 +571,5 @@ impl Daemon {
             "config reloaded"
         );
         Ok(())
-    }
-
-    /// How far a scheduled round's requests are spread: a quarter of the main
-    /// schedule's period, at most ten seconds.
-    fn spread(&self) -> Duration {
-        let Ok(cron) = parse_cron(&self.config.poll.schedule) else {
-            return Duration::ZERO;
-        };
-        let now = Utc::now();
-        let period = cron
-            .find_next_occurrence(&now, false)
-            .and_then(|a| Ok((a, cron.find_next_occurrence(&a, false)?)))
-            .ok()
-            .and_then(|(a, b)| (b - a).to_std().ok())
-            .unwrap_or_default();
-        (period / 4).min(MAX_SPREAD)
     }
 }

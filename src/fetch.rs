@@ -412,17 +412,29 @@ fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
     (expires - now).to_std().ok()
 }
 
-/// `Retry-After`: seconds, or an HTTP date (RFC 9110 §10.2.3).
+/// `Retry-After`: seconds, or an HTTP date (RFC 9110 §10.2.3), counted from
+/// the response's `Date` so that a host whose clock is off still gets the wait
+/// it meant. A date already past asks for no wait: it is not "nothing said".
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = header_text(headers, header::RETRY_AFTER)?;
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    (http_date(&value)? - chrono::Utc::now()).to_std().ok()
+    let at = http_date(&value)?;
+    let now = header_text(headers, header::DATE)
+        .and_then(|d| http_date(&d))
+        .unwrap_or_else(chrono::Utc::now);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// An HTTP date in any form RFC 9110 §5.6.7 has recipients accept
+/// (IMF-fixdate, RFC 850, asctime), or failing that any RFC 2822 date.
 fn http_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc2822(s.trim())
+    let s = s.trim();
+    if let Ok(t) = httpdate::parse_http_date(s) {
+        return Some(t.into());
+    }
+    chrono::DateTime::parse_from_rfc2822(s)
         .ok()
         .map(|d| d.with_timezone(&chrono::Utc))
 }
@@ -523,6 +535,42 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+    }
+
+    #[test]
+    fn retry_after_dates_in_every_http_form_counted_from_the_hosts_date() {
+        type Headers<'a> = &'a [(&'a str, &'a str)];
+        let date = ("date", "Tue, 24 Nov 2026 10:00:00 GMT");
+        let cases: &[(Headers, Option<u64>)] = &[
+            (
+                &[date, ("retry-after", "Tue, 24 Nov 2026 10:02:00 GMT")],
+                Some(120),
+            ),
+            // RFC 850 and asctime, which RFC 9110 §5.6.7 says to accept
+            (
+                &[date, ("retry-after", "Tuesday, 24-Nov-26 10:02:00 GMT")],
+                Some(120),
+            ),
+            (
+                &[date, ("retry-after", "Tue Nov 24 10:02:00 2026")],
+                Some(120),
+            ),
+            // a date already past means now, not "nothing said"
+            (
+                &[date, ("retry-after", "Tue, 24 Nov 2026 09:00:00 GMT")],
+                Some(0),
+            ),
+            (&[("retry-after", "Thu, 01 Jan 2015 00:00:00 GMT")], Some(0)),
+            (&[("retry-after", "0")], Some(0)),
+            (&[("retry-after", "-5")], None),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(
+                retry_after(&headers(pairs)),
+                want.map(Duration::from_secs),
+                "{pairs:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,12 +5,16 @@
 //! [`config`] -> [`fetch`] -> [`parse`] -> [`identity`] -> [`store`], driven by
 //! [`pipeline::poll_source`] and, over many sources, by [`schedule`].
 //! [`model`] holds the plain data passed between them.
+//! [`daemon`] runs rounds of polls at the ticks [`clock`] derives from the
+//! cron schedules.
 //!
 //! Log fields: `source`, `url`, `status`, `new_items`, `updated_items`, `folded`,
-//! `elapsed_ms`, `next_fetch_s`, `error`.
+//! `elapsed_ms`, `next_fetch_s`, `error`; for a round, `tick` (the moment it
+//! serves) and `due`.
 
 pub mod categorize;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod discover;

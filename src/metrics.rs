@@ -23,6 +23,7 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_ms: AtomicU64,
     round_failures: AtomicU64,
+    ticks_skipped: AtomicU64,
     reload_failures: AtomicU64,
     /// whether the last reload was rejected (the previous config still runs)
     reload_rejected: AtomicBool,
@@ -60,6 +61,12 @@ impl Metrics {
     /// A poll round failed (it could not start, store, or finish).
     pub fn round_failed(&self) {
         self.round_failures.fetch_add(1, Relaxed);
+    }
+
+    /// Ticks got no round of their own: the round before was still running,
+    /// or the daemon could not run at the time.
+    pub fn ticks_skipped(&self, ticks: u32) {
+        self.ticks_skipped.fetch_add(u64::from(ticks), Relaxed);
     }
 
     /// A reload was rejected: the previous config goes on.
@@ -117,6 +124,12 @@ impl Metrics {
             "counter",
             "Poll rounds that failed (a database error, a panicked poll); retried on the next tick.",
             one(self.round_failures.load(Relaxed)),
+        );
+        metric(
+            "ticks_skipped_total",
+            "counter",
+            "Schedule ticks that got no poll round of their own (a round still running, a suspended machine); the next round polled their sources.",
+            one(self.ticks_skipped.load(Relaxed)),
         );
         metric(
             "reload_failures_total",

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::categorize::{Categorizer, Verdict};
+use crate::clock::Clock;
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, ResponseMeta, Validators};
 use crate::identity::identify;
 use crate::metrics::Metrics;
@@ -29,6 +30,8 @@ pub struct PollContext {
     pub max_errors_before_disable: u32,
     /// counts every poll when the daemon runs
     pub metrics: Option<Arc<Metrics>>,
+    /// the time of day polls are stamped with and wait on
+    pub clock: Clock,
 }
 
 impl PollContext {
@@ -45,6 +48,7 @@ impl PollContext {
             categorizer: Arc::new(Categorizer::new(config.rules.clone())),
             max_errors_before_disable: config.poll.max_errors_before_disable,
             metrics,
+            clock: Clock::System,
         })
     }
 }
@@ -91,15 +95,17 @@ fn categorize(
     (kept, dropped)
 }
 
-/// Polls `source` once and stores the result. Only a database failure is an
-/// error here; a feed's own failure is part of the report.
+/// Polls `source` once for the tick `served` and stores the result, with the
+/// next fetch counted from that tick. Only a database failure is an error
+/// here; a feed's own failure is part of the report.
 pub async fn poll_source(
     ctx: &PollContext,
     source: &Source,
     state: &SourceState,
+    served: DateTime<Utc>,
 ) -> Result<SourceReport, StoreError> {
     let started = Instant::now();
-    let at = Utc::now();
+    let at = ctx.clock.now();
     let mut hints = Politeness {
         ttl_minutes: state.ttl_minutes,
         skip_hours: state.skip_hours.clone(),
@@ -197,7 +203,7 @@ pub async fn poll_source(
         PollResult::Failed { status, error, .. } => (Outcome::Failed, *status, Some(error.clone())),
     };
     let schedule = source.schedule.as_deref().unwrap_or(&ctx.default_schedule);
-    let next_fetch_at = next_fetch(schedule, at, errors, &source.name, &hints);
+    let next_fetch_at = next_fetch(schedule, served, errors, &source.name, &hints);
     let counts = ctx
         .writer
         .record(PollRecord {
@@ -209,7 +215,7 @@ pub async fn poll_source(
         })
         .await?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    let next_fetch_s = (next_fetch_at - Utc::now()).num_seconds();
+    let next_fetch_s = (next_fetch_at - ctx.clock.now()).num_seconds();
     match &error {
         Some(e) => tracing::warn!(
             source = %source.name, url = %shown_url(&state.fetch_url), status, error = %e,

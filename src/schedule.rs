@@ -1,11 +1,16 @@
-//! Which sources to poll and how many at once: cron parsing, the overall and
-//! per-host concurrency limits, and a poll round over many sources.
+//! When to poll and how many at once: cron parsing and ticks, when a source is
+//! due and when it is next, the error backoff, the overall and per-host
+//! concurrency limits, and a poll round over many sources.
+//!
+//! Every next-fetch time is a tick of the source's schedule, counted from the
+//! tick the poll served (not from when its request went out), so spreading
+//! requests inside a round never moves a source to a later tick.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, SubsecRound, TimeDelta, Timelike, Utc, Weekday};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use tokio::sync::Semaphore;
@@ -16,12 +21,82 @@ use crate::model::Source;
 use crate::pipeline::{Outcome, PollContext, SourceReport, poll_source};
 use crate::store::{SourceState, StoreCounts, StoreError};
 
-/// Parses a six-field cron expression (with seconds), as tokio-cron-scheduler does.
+/// Parses a six-field cron expression (with seconds).
 pub fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> {
     CronParser::builder()
         .seconds(Seconds::Required)
         .build()
         .parse(expr)
+}
+
+/// The first tick of `cron` strictly after `t`. Ticks fall on whole seconds;
+/// croner keeps the fraction of the moment it starts from in what it finds,
+/// so the fraction is dropped first.
+pub fn tick_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    cron.find_next_occurrence(&t.trunc_subsecs(0), false).ok()
+}
+
+/// The first tick of `cron` at or after `t`.
+pub fn tick_at_or_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let whole = t.trunc_subsecs(0);
+    cron.find_next_occurrence(&whole, whole == t).ok()
+}
+
+/// Whether a source whose next fetch is `next_fetch_at` is polled in the round
+/// serving `tick`: never fetched, or its time falls on or before the tick.
+pub fn is_due(next_fetch_at: Option<DateTime<Utc>>, tick: DateTime<Utc>) -> bool {
+    next_fetch_at.is_none_or(|t| t <= tick)
+}
+
+/// Longest delay spreading a scheduled round's requests.
+const MAX_SPREAD: Duration = Duration::from_secs(10);
+
+/// Every schedule in use (the default one and the sources' own), ticking as one.
+#[derive(Debug, Clone)]
+pub struct Schedules {
+    crons: Vec<Cron>,
+}
+
+impl Schedules {
+    /// The schedules of `exprs`; duplicates count once. Fails on the first
+    /// expression that is no valid schedule, naming it.
+    pub fn new<'a>(
+        exprs: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Schedules, (String, croner::errors::CronError)> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut crons = Vec::new();
+        for expr in exprs {
+            if seen.contains(&expr) {
+                continue;
+            }
+            seen.push(expr);
+            crons.push(parse_cron(expr).map_err(|e| (expr.to_string(), e))?);
+        }
+        Ok(Schedules { crons })
+    }
+
+    /// The first tick of any schedule strictly after `t`.
+    pub fn tick_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.crons.iter().filter_map(|c| tick_after(c, t)).min()
+    }
+
+    /// The last tick of any schedule at or before `t`.
+    pub fn latest_tick_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let whole = t.trunc_subsecs(0);
+        self.crons
+            .iter()
+            .filter_map(|c| c.find_previous_occurrence(&whole, true).ok())
+            .max()
+    }
+
+    /// How far the requests of the round for `tick` are spread: a quarter of
+    /// the way to the next tick, at most ten seconds, so that a round's last
+    /// request still comes well before the next round is due.
+    pub fn spread_after(&self, tick: DateTime<Utc>) -> Duration {
+        self.tick_after(tick)
+            .and_then(|next| (next - tick).to_std().ok())
+            .map_or(Duration::ZERO, |gap| (gap / 4).min(MAX_SPREAD))
+    }
 }
 
 /// What a feed and its host said about when to come back.
@@ -44,45 +119,27 @@ const BACKOFF_START: Duration = Duration::from_secs(15 * 60);
 /// unread for more than a day, whatever a host says.
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
-/// When a source should next be fetched: the first tick of its schedule that
-/// comes after every wait asked for (freshness, `<ttl>`, `Retry-After`), after
-/// the error backoff (15 min doubling up to a day, with per-source jitter so
-/// failing sources do not retry in step), and outside `skipHours`/`skipDays`.
+/// When a source polled for the tick `served` (or at `served`, outside the
+/// schedule) should next be fetched: the first tick of its schedule after
+/// `served` that also comes after the wait asked for, and outside
+/// `skipHours`/`skipDays`.
 pub fn next_fetch(
     schedule: &str,
-    now: DateTime<Utc>,
+    served: DateTime<Utc>,
     consecutive_errors: u32,
     source_name: &str,
     hints: &Politeness,
 ) -> DateTime<Utc> {
-    let fallback = now + TimeDelta::minutes(15);
+    let fallback = served + TimeDelta::minutes(15);
     let Ok(cron) = parse_cron(schedule) else {
         return fallback;
     };
-    let mut wait = [
-        hints.fresh_for,
-        hints
-            .ttl_minutes
-            .map(|m| Duration::from_secs(u64::from(m) * 60)),
-        hints.retry_after,
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or_default();
-    if consecutive_errors > 0 {
-        let base = BACKOFF_START.saturating_mul(1 << (consecutive_errors - 1).min(16));
-        // Up to +10%, fixed per source and error count: repeatable, yet spread out.
-        let jitter = xxh3_64(format!("{source_name}/{consecutive_errors}").as_bytes()) % 1000;
-        wait = wait.max(base.min(MAX_WAIT) + base.min(MAX_WAIT).mul_f64(jitter as f64 / 10_000.0));
-    }
-    let wait =
-        TimeDelta::from_std(wait.min(MAX_WAIT + MAX_WAIT / 10)).unwrap_or(TimeDelta::days(1));
-    let tick_from = |t: DateTime<Utc>, inclusive| cron.find_next_occurrence(&t, inclusive).ok();
-    let Some(mut next) = tick_from(now, false).map(|t| t.max(now + wait)) else {
+    let Some(first) = tick_after(&cron, served) else {
         return fallback;
     };
-    next = tick_from(next, true).unwrap_or(next);
+    let wait = TimeDelta::from_std(wait_asked(consecutive_errors, source_name, hints))
+        .unwrap_or(TimeDelta::days(1));
+    let mut next = tick_at_or_after(&cron, served + wait).map_or(first, |t| t.max(first));
     let all_hours_skipped = (0..24).all(|h| hints.skip_hours.contains(&h));
     let all_days_skipped = hints.skip_days.len() >= 7;
     // A week of hours is enough to leave any skipped stretch.
@@ -95,11 +152,41 @@ pub fn next_fetch(
         let next_hour = (next + TimeDelta::hours(1))
             .with_minute(0)
             .and_then(|t| t.with_second(0))
-            .and_then(|t| t.with_nanosecond(0))
+            .map(|t| t.trunc_subsecs(0))
             .unwrap_or(next + TimeDelta::hours(1));
-        next = tick_from(next_hour, true).unwrap_or(next_hour);
+        next = tick_at_or_after(&cron, next_hour).unwrap_or(next_hour);
     }
     next
+}
+
+/// How long to leave a source alone after a poll. A host that said when to
+/// come back (`Retry-After`) is taken at its word, up to a day. Otherwise the
+/// longest of the freshness and `<ttl>` asked for and, after errors, the
+/// backoff: 15 minutes doubling up to a day, plus up to 10% of jitter fixed per
+/// source and error count (repeatable, yet failing sources do not retry in
+/// step).
+fn wait_asked(consecutive_errors: u32, source_name: &str, hints: &Politeness) -> Duration {
+    if let Some(asked) = hints.retry_after {
+        return asked.min(MAX_WAIT);
+    }
+    let mut wait = [
+        hints.fresh_for,
+        hints
+            .ttl_minutes
+            .map(|m| Duration::from_secs(u64::from(m) * 60)),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or_default();
+    if consecutive_errors > 0 {
+        let base = BACKOFF_START
+            .saturating_mul(1 << (consecutive_errors - 1).min(16))
+            .min(MAX_WAIT);
+        let jitter = xxh3_64(format!("{source_name}/{consecutive_errors}").as_bytes()) % 1000;
+        wait = wait.max(base + base.mul_f64(jitter as f64 / 10_000.0));
+    }
+    wait.min(MAX_WAIT + MAX_WAIT / 10)
 }
 
 /// Totals of one poll round, as `poll --json` prints them.
@@ -125,15 +212,31 @@ impl RoundSummary {
     }
 }
 
-/// Polls every given source once, at most `concurrency` at a time and at most
-/// `per_host` at a time against any one host. With a `spread`, each source
-/// waits a delay of its own below it first, so requests to a host do not come in
-/// one burst at the tick. `on_done` sees each report as it arrives (for a
-/// progress bar). A database failure stops the round; a poll that panics is
-/// reported as that source's failure and the round goes on.
+/// Polls every given source once, outside any schedule (`tributary poll`): the
+/// round serves the moment it starts. See [`poll_round_for`].
 pub async fn poll_round(
     ctx: PollContext,
     jobs: Vec<(Source, SourceState)>,
+    concurrency: usize,
+    per_host: usize,
+    spread: Duration,
+    on_done: impl FnMut(&SourceReport),
+) -> Result<RoundSummary, StoreError> {
+    let served = ctx.clock.now();
+    poll_round_for(ctx, jobs, served, concurrency, per_host, spread, on_done).await
+}
+
+/// Polls every given source once for the tick `served`, at most `concurrency`
+/// at a time and at most `per_host` at a time against any one host. With a
+/// `spread`, each source's request waits for a moment of its own within
+/// `spread` after the tick, so requests to a host do not come in one burst.
+/// `on_done` sees each report as it arrives (for a progress bar). A database
+/// failure stops the round; a poll that panics is reported as that source's
+/// failure and the round goes on.
+pub async fn poll_round_for(
+    ctx: PollContext,
+    jobs: Vec<(Source, SourceState)>,
+    served: DateTime<Utc>,
     concurrency: usize,
     per_host: usize,
     spread: Duration,
@@ -154,10 +257,11 @@ pub async fn poll_round(
         });
         let all = all.clone();
         let ctx = ctx.clone();
-        let delay = spread_delay(&source.name, spread);
+        let turn =
+            served + TimeDelta::from_std(spread_delay(&source.name, spread)).unwrap_or_default();
         let name = source.name.clone();
         let task = tasks.spawn(async move {
-            tokio::time::sleep(delay).await;
+            ctx.clock.sleep_until(turn).await;
             // The host's turn first, so a task waiting on a busy host holds no
             // overall slot that another host could use.
             let _host = match &host_limit {
@@ -167,7 +271,10 @@ pub async fn poll_round(
             let _slot = all.acquire().await.expect("semaphore is never closed");
             #[cfg(debug_assertions)]
             panic_if_asked(&source.name);
-            poll_source(&ctx, &source, &state).await
+            let clock = ctx.clock.clone();
+            clock
+                .hold(async move { poll_source(&ctx, &source, &state, served).await })
+                .await
         });
         names.insert(task.id(), name);
     }
@@ -321,5 +428,122 @@ mod tests {
             next("0 0 * * * *", "2026-11-24T10:30:00Z", 0, &every_hour),
             at("2026-11-24T11:00:00Z")
         );
+    }
+}
+
+#[cfg(test)]
+mod tick_tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn retry(secs: u64) -> Politeness {
+        Politeness {
+            retry_after: Some(Duration::from_secs(secs)),
+            ..Politeness::default()
+        }
+    }
+
+    #[test]
+    fn next_fetch_falls_on_a_whole_tick_whatever_the_fraction_of_the_moment() {
+        let none = Politeness::default();
+        for moment in [
+            "2026-11-24T10:44:00.740Z",
+            "2026-11-24T10:44:00.001Z",
+            "2026-11-24T10:44:59.999Z",
+        ] {
+            assert_eq!(
+                next_fetch("0 * * * * *", at(moment), 0, "a", &none),
+                at("2026-11-24T10:45:00Z"),
+                "{moment}"
+            );
+        }
+        let fresh = Politeness {
+            fresh_for: Some(Duration::from_secs(90)),
+            ..Politeness::default()
+        };
+        assert_eq!(
+            next_fetch(
+                "0 * * * * *",
+                at("2026-11-24T10:44:00.740Z"),
+                0,
+                "a",
+                &fresh
+            ),
+            at("2026-11-24T10:46:00Z")
+        );
+    }
+
+    #[test]
+    fn a_source_is_due_at_its_tick_and_not_before() {
+        let tick = at("2026-11-24T10:45:00Z");
+        assert!(is_due(None, tick));
+        assert!(is_due(Some(tick), tick));
+        assert!(is_due(Some(at("2026-11-24T10:30:00Z")), tick));
+        assert!(!is_due(Some(at("2026-11-24T10:45:00.001Z")), tick));
+        // What a poll for this tick sets is due at the next one, every time.
+        let schedule = "0 */15 * * * *";
+        let fresh = Politeness {
+            fresh_for: Some(Duration::from_secs(900)),
+            ..Politeness::default()
+        };
+        let mut served = tick;
+        for _ in 0..100 {
+            let next = next_fetch(schedule, served, 0, "a", &fresh);
+            assert_eq!(next, served + TimeDelta::minutes(15));
+            assert!(is_due(Some(next), next));
+            served = next;
+        }
+    }
+
+    #[test]
+    fn a_round_spreads_its_requests_over_a_quarter_of_the_way_to_the_next_tick() {
+        let spread = |exprs: &[&str], tick: &str| {
+            Schedules::new(exprs.iter().copied())
+                .unwrap()
+                .spread_after(at(tick))
+        };
+        let tick = "2026-11-24T10:00:00Z";
+        assert_eq!(spread(&["0 */15 * * * *"], tick), Duration::from_secs(10));
+        assert_eq!(spread(&["*/2 * * * * *"], tick), Duration::from_millis(500));
+        // The next tick of any schedule bounds it.
+        assert_eq!(
+            spread(&["0 */15 * * * *", "30 0 * * * *"], tick),
+            Duration::from_millis(7500)
+        );
+        // A delay of its own below the spread never reaches the next tick.
+        for name in ["a", "b", "c", "Slow 1", "OpenAI News"] {
+            assert!(spread_delay(name, Duration::from_millis(500)) < Duration::from_millis(500));
+        }
+    }
+
+    #[test]
+    fn retry_after_is_the_wait_instead_of_the_backoff() {
+        let s = "*/2 * * * * *";
+        let tick = at("2026-11-24T10:00:00Z");
+        // what the host asked, rounded up to a tick
+        assert_eq!(
+            next_fetch(s, tick, 1, "a", &retry(4)),
+            at("2026-11-24T10:00:04Z")
+        );
+        assert_eq!(
+            next_fetch(s, tick, 3, "a", &retry(5)),
+            at("2026-11-24T10:00:06Z")
+        );
+        // "now" still waits one tick
+        assert_eq!(
+            next_fetch(s, tick, 1, "a", &retry(0)),
+            at("2026-11-24T10:00:02Z")
+        );
+        // at most a day
+        assert_eq!(
+            next_fetch(s, tick, 1, "a", &retry(10 * 86400)),
+            at("2026-11-25T10:00:00Z")
+        );
+        // a host that says nothing gets the backoff
+        let silent = next_fetch(s, tick, 1, "a", &Politeness::default());
+        assert!(silent >= at("2026-11-24T10:15:00Z"), "{silent}");
     }
 }
