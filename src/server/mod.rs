@@ -87,14 +87,21 @@ pub struct AppState {
     cache: Mutex<CacheState>,
     /// the last health read, and when: a burst of checks costs one query
     health: Mutex<Option<(Instant, Health)>>,
+    /// pages being rendered, each with the lock later requests for it wait on
+    rendering: Mutex<std::collections::HashMap<PageKey, Arc<tokio::sync::Mutex<()>>>>,
     /// stories per category, and the cache generation they were counted at:
     /// every river page shows them, and counting takes tens of milliseconds
     category_counts: Mutex<Option<(u64, CategoryCounts)>>,
     pub metrics: Arc<Metrics>,
     /// client connections open now
     connections: std::sync::atomic::AtomicUsize,
+    /// pages rendered since start (the rest came from the cache)
+    renders: std::sync::atomic::AtomicU64,
     #[cfg(debug_assertions)]
     panic_next_render: std::sync::atomic::AtomicBool,
+    /// milliseconds every render waits first
+    #[cfg(debug_assertions)]
+    render_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 /// The page cache and what it was rendered from.
@@ -166,11 +173,15 @@ impl AppState {
             }),
             settings: RwLock::new(Arc::new(settings)),
             health: Mutex::new(None),
+            rendering: Mutex::default(),
             category_counts: Mutex::new(None),
             metrics,
             connections: Default::default(),
+            renders: Default::default(),
             #[cfg(debug_assertions)]
             panic_next_render: Default::default(),
+            #[cfg(debug_assertions)]
+            render_delay_ms: Default::default(),
         }))
     }
 
@@ -198,22 +209,39 @@ impl AppState {
         self.probe.try_run(|s| s.ping()).unwrap_or(false)
     }
 
-    /// The server's own gauges, in Prometheus text: open connections and the
-    /// page cache's size.
+    /// The server's own metrics, in Prometheus text: open connections, the
+    /// page cache's size, pages rendered.
     fn gauges(&self) -> String {
         let (bytes, pages) = {
             let cache = lock(&self.cache);
             (cache.pages.used(), cache.pages.len())
         };
         let connections = self.connections.load(std::sync::atomic::Ordering::Relaxed);
+        let renders = self.renders.load(std::sync::atomic::Ordering::Relaxed);
         let mut out = String::new();
-        for (name, help, value) in [
-            ("http_connections", "Client connections open.", connections),
-            ("page_cache_bytes", "Bytes held by cached pages.", bytes),
-            ("page_cache_pages", "Pages cached.", pages),
+        for (name, kind, help, value) in [
+            (
+                "http_connections",
+                "gauge",
+                "Client connections open.",
+                connections as u64,
+            ),
+            (
+                "page_cache_bytes",
+                "gauge",
+                "Bytes held by cached pages.",
+                bytes as u64,
+            ),
+            ("page_cache_pages", "gauge", "Pages cached.", pages as u64),
+            (
+                "page_renders_total",
+                "counter",
+                "Pages rendered rather than taken from the cache.",
+                renders,
+            ),
         ] {
             out.push_str(&format!(
-                "# HELP tributary_{name} {help}\n# TYPE tributary_{name} gauge\ntributary_{name} {value}\n"
+                "# HELP tributary_{name} {help}\n# TYPE tributary_{name} {kind}\ntributary_{name} {value}\n"
             ));
         }
         out
@@ -227,13 +255,28 @@ impl AppState {
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
-    fn maybe_panic(&self) {
+    /// Makes every page render take `delay` longer, to show what waits on renders.
+    #[cfg(debug_assertions)]
+    #[doc(hidden)]
+    pub fn delay_renders(&self, delay: Duration) {
+        self.render_delay_ms.store(
+            delay.as_millis() as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
+    /// What tests asked of the next render.
+    fn test_hooks(&self) {
         #[cfg(debug_assertions)]
-        if self
-            .panic_next_render
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
         {
-            panic!("a test asked this render to panic");
+            use std::sync::atomic::Ordering::SeqCst;
+            let delay = self.render_delay_ms.load(SeqCst);
+            if delay > 0 {
+                std::thread::sleep(Duration::from_millis(delay));
+            }
+            if self.panic_next_render.swap(false, SeqCst) {
+                panic!("a test asked this render to panic");
+            }
         }
     }
 }

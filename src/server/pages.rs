@@ -374,23 +374,27 @@ async fn cached(
     if key.params.q.is_some() {
         state.index_new_items().await;
     }
+    // One render per page at a time: the others wait for it, then take it
+    // from the cache, instead of each taking a reader to render it again.
+    let _turn = RenderTurn::wait(&state, &key).await;
+    {
+        let mut cache = lock(&state.cache);
+        if cache.generation == generation
+            && let Some(hit) = cache.pages.get(&key)
+        {
+            return Ok(respond(&hit, &headers));
+        }
+    }
     let settings = state.settings();
     let rendered = state
         .pages
         .run({
             let state = state.clone();
-            let key = key.clone();
             move |store| {
-                // Another request may have rendered it while this one waited.
-                {
-                    let mut cache = lock(&state.cache);
-                    if cache.generation == generation
-                        && let Some(hit) = cache.pages.get(&key)
-                    {
-                        return Ok(hit);
-                    }
-                }
-                state.maybe_panic();
+                state
+                    .renders
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                state.test_hooks();
                 let (body, content_type) = render(store, &settings)?;
                 Ok::<_, ServerError>(Arc::new(Rendered::new(body, content_type, changed_at)))
             }
@@ -403,6 +407,42 @@ async fn cached(
         }
     }
     Ok(respond(&rendered, &headers))
+}
+
+/// A request's turn to render a page; the next request for the same page
+/// waits for it to end.
+struct RenderTurn {
+    state: Arc<AppState>,
+    key: PageKey,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl RenderTurn {
+    async fn wait(state: &Arc<AppState>, key: &PageKey) -> RenderTurn {
+        let lock = lock(&state.rendering)
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let guard = lock.clone().lock_owned().await;
+        RenderTurn {
+            state: state.clone(),
+            key: key.clone(),
+            lock,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl Drop for RenderTurn {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut rendering = lock(&self.state.rendering);
+        // Only the map and this turn hold it: nobody waits, the entry goes.
+        if Arc::strong_count(&self.lock) == 2 {
+            rendering.remove(&self.key);
+        }
+    }
 }
 
 impl AppState {
