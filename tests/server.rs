@@ -490,6 +490,35 @@ async fn health_and_metrics_do_not_wait_behind_renders() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn while_a_changed_page_renders_others_get_the_one_before() {
+    let r = start().await;
+    let count = |page: &serde_json::Value| page["items"].as_array().unwrap().len();
+    let before = count(&r.json("/feed.json?limit=1000").await);
+    r._host.set_feed(
+        "b",
+        &rss(&[
+            story(27, "Rust 2027 edition plans", ""),
+            story(28, "Brand new", ""),
+        ]),
+    );
+    r.setup.poll(&[]).await;
+    // Past the cache's recheck; the next render takes a second.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    r.state.delay_renders(std::time::Duration::from_secs(1));
+    let fresh = tokio::spawn(r.get_owned("/feed.json?limit=1000".into()));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let start = std::time::Instant::now();
+    let meanwhile = count(&r.json("/feed.json?limit=1000").await);
+    assert!(start.elapsed() < std::time::Duration::from_millis(500));
+    assert_eq!(meanwhile, before, "the page as it was");
+    let fresh: serde_json::Value =
+        serde_json::from_str(&fresh.await.unwrap().text().await.unwrap()).unwrap();
+    assert_eq!(count(&fresh), before + 1, "the render shows the new story");
+    r.state.delay_renders(std::time::Duration::ZERO);
+    assert_eq!(count(&r.json("/feed.json?limit=1000").await), before + 1);
+}
+
 #[tokio::test]
 async fn health_says_when_the_daemon_is_degraded() {
     let r = start().await;

@@ -106,9 +106,10 @@ pub struct AppState {
 
 /// The page cache and what it was rendered from.
 struct CacheState {
-    /// bumped whenever what pages are rendered from changes; a page rendered
-    /// at an older generation is not kept
+    /// bumped whenever what pages are rendered from changes
     generation: u64,
+    /// bumped when the settings change: a page rendered before is never served
+    epoch: u64,
     /// `PRAGMA data_version` of the `quick` connection at the last check
     version: Option<i64>,
     /// when that was; within `RECHECK_AFTER` a hit is served without asking
@@ -127,23 +128,27 @@ const RECHECK_AFTER: Duration = Duration::from_millis(200);
 impl CacheState {
     fn fresh_hit(&mut self, key: &PageKey) -> Option<Arc<Rendered>> {
         if self.checked_at?.elapsed() < RECHECK_AFTER {
-            self.pages.get(key)
+            self.pages.get(key, self.generation)
         } else {
             None
         }
     }
 
     /// Records the database's version; a new one starts a new generation.
+    /// Pages of the old one stay at hand while their successors render.
     fn saw_version(&mut self, version: i64) {
         self.checked_at = Some(Instant::now());
         if self.version != Some(version) {
             self.version = Some(version);
-            self.next_generation();
+            self.generation += 1;
+            self.changed_at = Utc::now();
         }
     }
 
-    fn next_generation(&mut self) {
+    /// Settings changed: no page rendered before is right any more.
+    fn start_over(&mut self) {
         self.generation += 1;
+        self.epoch += 1;
         self.changed_at = Utc::now();
         self.pages.clear();
     }
@@ -166,6 +171,7 @@ impl AppState {
             indexing: tokio::sync::Mutex::new(()),
             cache: Mutex::new(CacheState {
                 generation: 0,
+                epoch: 0,
                 version: None,
                 checked_at: None,
                 changed_at: Utc::now(),
@@ -193,7 +199,7 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(settings);
         let mut cache = lock(&self.cache);
-        cache.next_generation();
+        cache.start_over();
         cache.pages.set_budget(budget);
     }
 

@@ -363,27 +363,33 @@ async fn cached(
         return Ok(respond(&hit, &headers));
     }
     let version = state.quick.run(|s| s.data_version()).await??;
-    let (generation, changed_at) = {
+    let (generation, epoch, changed_at) = {
         let mut cache = lock(&state.cache);
         cache.saw_version(version);
-        if let Some(hit) = cache.pages.get(&key) {
+        let generation = cache.generation;
+        if let Some(hit) = cache.pages.get(&key, generation) {
             return Ok(respond(&hit, &headers));
         }
-        (cache.generation, cache.changed_at)
+        (generation, cache.epoch, cache.changed_at)
     };
     if key.params.q.is_some() {
         state.index_new_items().await;
     }
-    // One render per page at a time: the others wait for it, then take it
-    // from the cache, instead of each taking a reader to render it again.
-    let _turn = RenderTurn::wait(&state, &key).await;
-    {
-        let mut cache = lock(&state.cache);
-        if cache.generation == generation
-            && let Some(hit) = cache.pages.get(&key)
-        {
-            return Ok(respond(&hit, &headers));
+    // One render per page at a time. While it runs, the others get the page
+    // as it was before the database last changed, if there is one: older by
+    // the length of a render, instead of all of them waiting for it. Without
+    // one they wait, then take the new page from the cache.
+    let _turn = match RenderTurn::take(&state, &key) {
+        Some(turn) => turn,
+        None => {
+            if let Some((previous, _)) = lock(&state.cache).pages.get_any(&key) {
+                return Ok(respond(&previous, &headers));
+            }
+            RenderTurn::wait(&state, &key).await
         }
+    };
+    if let Some(hit) = lock(&state.cache).pages.get(&key, generation) {
+        return Ok(respond(&hit, &headers));
     }
     let settings = state.settings();
     let rendered = state
@@ -402,8 +408,15 @@ async fn cached(
         .await??;
     {
         let mut cache = lock(&state.cache);
-        if cache.generation == generation {
-            cache.pages.insert(key, rendered.clone());
+        // A page rendered before settings changed is not kept; one rendered
+        // before the database changed again is, until its successor comes.
+        if cache.epoch == epoch
+            && cache
+                .pages
+                .get_any(&key)
+                .is_none_or(|(_, g)| g <= generation)
+        {
+            cache.pages.insert(key, rendered.clone(), generation);
         }
     }
     Ok(respond(&rendered, &headers))
@@ -419,11 +432,29 @@ struct RenderTurn {
 }
 
 impl RenderTurn {
-    async fn wait(state: &Arc<AppState>, key: &PageKey) -> RenderTurn {
-        let lock = lock(&state.rendering)
+    fn lock_of(state: &AppState, key: &PageKey) -> Arc<tokio::sync::Mutex<()>> {
+        lock(&state.rendering)
             .entry(key.clone())
             .or_default()
-            .clone();
+            .clone()
+    }
+
+    /// The turn, unless another request has it.
+    fn take(state: &Arc<AppState>, key: &PageKey) -> Option<RenderTurn> {
+        // Dropped without the lock, a turn still tidies the map.
+        let mut turn = RenderTurn {
+            state: state.clone(),
+            key: key.clone(),
+            lock: Self::lock_of(state, key),
+            guard: None,
+        };
+        turn.guard = Some(turn.lock.clone().try_lock_owned().ok()?);
+        Some(turn)
+    }
+
+    /// The turn, once the request that has it is done.
+    async fn wait(state: &Arc<AppState>, key: &PageKey) -> RenderTurn {
+        let lock = Self::lock_of(state, key);
         let guard = lock.clone().lock_owned().await;
         RenderTurn {
             state: state.clone(),
