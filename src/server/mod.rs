@@ -3,7 +3,10 @@
 //!
 //! - [`connections`]: the accept loop: a cap on connections, header and idle
 //!   timeouts, graceful shutdown.
-//! - [`pages`]: the routes; rendered pages are cached until the database changes.
+//! - [`pages`]: the routes, and how each page is rendered.
+//! - [`rendering`]: a page from the cache, or rendered once while others wait
+//!   or get the page as it was before the database changed.
+//! - [`health`]: `/healthz` and `/metrics`, which never wait behind a page.
 //! - [`params`]: query strings read into normalized parameters, 400 on anything wrong.
 //! - [`cache`]: rendered pages kept within a budget of bytes.
 //! - [`readers`]: read-only connections shared by requests; `/healthz` has its own.
@@ -14,9 +17,11 @@
 
 mod cache;
 mod connections;
+mod health;
 mod pages;
 mod params;
 mod readers;
+mod rendering;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
@@ -319,6 +324,19 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// An error with its cause, for the log only.
+struct LoggedCause<'a>(&'a ServerError);
+
+impl std::fmt::Display for LoggedCause<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            ServerError::Database(e) => write!(f, "{e}"),
+            ServerError::Panicked(p) => write!(f, "panic: {p}"),
+            other => write!(f, "{other}"),
+        }
+    }
 }
 
 impl IntoResponse for ServerError {
