@@ -519,6 +519,40 @@ async fn while_a_changed_page_renders_others_get_the_one_before() {
     assert_eq!(count(&r.json("/feed.json?limit=1000").await), before + 1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_indexes_through_the_writer_but_never_waits_long_for_it() {
+    let r = start().await;
+    r._host.set_feed(
+        "b",
+        &rss(&[
+            story(27, "Rust 2027 edition plans", ""),
+            story(28, "Zeppelin news", ""),
+        ]),
+    );
+    r.setup.poll(&[]).await; // stored, not indexed
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let hits = r.json("/feed.json?q=zeppelin").await;
+    assert_eq!(hits["items"][0]["title"], "Zeppelin news", "{hits}");
+
+    // A writer busy for longer than a search waits: the search answers anyway.
+    r._host
+        .set_feed("b", &rss(&[story(29, "Quokka sighting", "")]));
+    r.setup.poll(&[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let writer = r._writer.clone();
+    let busy = tokio::spawn(async move {
+        writer
+            .with_store(|_| std::thread::sleep(std::time::Duration::from_secs(5)))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let start = std::time::Instant::now();
+    let resp = r.get("/feed.json?q=quokka").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(start.elapsed() < std::time::Duration::from_secs(4));
+    busy.await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn health_says_when_the_daemon_is_degraded() {
     let r = start().await;
