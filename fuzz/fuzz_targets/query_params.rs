@@ -29,8 +29,12 @@ struct Server {
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
-        let dir = std::env::temp_dir().join(format!("tributary-fuzz-{}", std::process::id()));
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let demo = here.join("../config");
+        // Under the fuzz build's own (ignored) target folder, one per process.
+        let dir = here
+            .join("target")
+            .join(format!("query-params-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("demo")).unwrap();
         for entry in std::fs::read_dir(demo.join("demo")).unwrap() {
             let path = entry.unwrap().path();
