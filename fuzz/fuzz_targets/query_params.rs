@@ -17,7 +17,9 @@ use tributary::config::Config;
 use tributary::metrics::Metrics;
 use tributary::server::{AppState, MAX_CATEGORIES, MAX_LIMIT, Settings, parse_params, router};
 
-const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW"];
+const METHODS: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW",
+];
 
 struct Server {
     rt: tokio::runtime::Runtime,
@@ -102,7 +104,10 @@ fuzz_target!(|data: &[u8]| {
         return; // a header hyper would not have parsed
     };
     let server = server();
-    let response = server.rt.block_on(server.app.clone().oneshot(request)).unwrap();
+    let response = server
+        .rt
+        .block_on(server.app.clone().oneshot(request))
+        .unwrap();
     let status = response.status();
     assert!(status.as_u16() < 500, "{uri} answered {status}");
     let body = server
