@@ -9,7 +9,8 @@
 # stores new items. Meanwhile `wrk --latency -t2 -c32 -d${SECS}s` asks for
 # /feed.atom, a source's page, a category's page and /healthz, and the same bytes
 # as static files from nginx. Prints req/s and p99 for each, then resident
-# memory before and after the junk requests.
+# memory before and after 1,000 requests with junk parameters, and after 1,000
+# distinct pages (more than the page cache holds).
 # Needs nginx and wrk (Debian: nginx-light wrk).
 # Usage: bench/pages.sh [SECS] [FEEDS] [ITEMS]
 set -euo pipefail
@@ -30,6 +31,13 @@ python3 "$bench/gen_corpus.py" "$work/next" --feeds "$feeds" --items "$items" --
 RUST_LOG=info "$bin" run --config "$work/t.toml" >/dev/null 2>"$work/daemon.log" &
 app=$!
 wait_healthy "$app_port"
+# The first round indexes every item for search; measure after it, from the
+# second round on.
+for _ in $(seq 600); do
+  polls=$(curl -sf "http://127.0.0.1:$app_port/metrics" | awk '$1 == "tributary_polls_total" { print $2 }')
+  [ "${polls:-0}" -ge 2 ] && break
+  sleep 0.2
+done
 stories=$(curl -sf "http://127.0.0.1:$app_port/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stories"])')
 echo "first poll: $(cat "$work/poll-time"), $stories stories; $(nproc) cores"
 
@@ -43,7 +51,7 @@ writer() {
 }
 writer &
 writer_pid=$!
-trap 'kill $writer_pid 2>/dev/null; bench_cleanup' EXIT
+trap 'kill $writer_pid 2>/dev/null || true; bench_cleanup' EXIT
 
 pages=("feed.atom" "s/source-7.atom" "c/ai.atom" "healthz")
 mkdir -p "$work/static/www/s" "$work/static/www/c"
@@ -80,3 +88,13 @@ for n in range(1000):
     assert r.status == 200, r.status
 PY
 echo "resident memory: ${before} MB before, $(rss) MB after 1,000 requests for /feed.atom?limit=1000 with distinct junk parameters"
+python3 - "$app_port" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for n in range(1, 1001):
+    c.request("GET", f"/feed.atom?limit={n}")
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+PY
+cache=$(curl -sf "http://127.0.0.1:$app_port/metrics" | awk '$1 == "tributary_page_cache_bytes" { printf "%d", $2 / 1048576 }')
+echo "resident memory: $(rss) MB after 1,000 distinct pages (limit=1 to 1000, about 1.3 GB rendered), $cache MiB of them cached"

@@ -43,7 +43,10 @@ impl Running {
     }
 
     /// `get` for requests made at once.
-    fn get_owned(&self, path: String) -> impl std::future::Future<Output = reqwest::Response> {
+    fn get_owned(
+        &self,
+        path: String,
+    ) -> impl std::future::Future<Output = reqwest::Response> + use<> {
         let request = self.client.get(format!("{}{path}", self.base));
         async move { request.send().await.unwrap() }
     }
@@ -436,6 +439,118 @@ async fn a_panic_in_one_render_is_a_500_for_that_request_alone() {
     for response in futures_util::future::join_all(many).await {
         assert_eq!(response.status(), StatusCode::OK);
     }
+}
+
+#[tokio::test]
+async fn requests_for_a_page_at_once_render_it_once() {
+    let r = start().await;
+    let renders = |text: String| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("tributary_page_renders_total "))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = renders(r.text("/metrics").await);
+    r.state.delay_renders(std::time::Duration::from_millis(300));
+    let many = (0..24).map(|_| r.get_owned("/feed.atom?limit=1000".into()));
+    let mut bodies = Vec::new();
+    for resp in futures_util::future::join_all(many).await {
+        assert_eq!(resp.status(), StatusCode::OK);
+        bodies.push(resp.text().await.unwrap());
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(renders(r.text("/metrics").await), before + 1);
+    // junk parameters name the same page
+    r.text("/feed.atom?limit=1000&utm_source=x&_=1").await;
+    assert_eq!(renders(r.text("/metrics").await), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_and_metrics_do_not_wait_behind_renders() {
+    let r = start().await;
+    r.state.delay_renders(std::time::Duration::from_secs(2));
+    // more slow pages than there are readers for them
+    let slow: Vec<_> = (1..=8)
+        .map(|n| tokio::spawn(r.get_owned(format!("/feed.json?limit={n}"))))
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let start = std::time::Instant::now();
+    assert_eq!(r.json("/healthz").await["status"], "ok");
+    assert_eq!(r.get("/metrics").await.status(), StatusCode::OK);
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    assert!(
+        slow.iter().all(|s| !s.is_finished()),
+        "the pages were still rendering"
+    );
+    r.state.delay_renders(std::time::Duration::ZERO);
+    for s in slow {
+        assert_eq!(s.await.unwrap().status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn while_a_changed_page_renders_others_get_the_one_before() {
+    let r = start().await;
+    let count = |page: &serde_json::Value| page["items"].as_array().unwrap().len();
+    let before = count(&r.json("/feed.json?limit=1000").await);
+    r._host.set_feed(
+        "b",
+        &rss(&[
+            story(27, "Rust 2027 edition plans", ""),
+            story(28, "Brand new", ""),
+        ]),
+    );
+    r.setup.poll(&[]).await;
+    // Past the cache's recheck; the next render takes a second.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    r.state.delay_renders(std::time::Duration::from_secs(1));
+    let fresh = tokio::spawn(r.get_owned("/feed.json?limit=1000".into()));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let start = std::time::Instant::now();
+    let meanwhile = count(&r.json("/feed.json?limit=1000").await);
+    assert!(start.elapsed() < std::time::Duration::from_millis(500));
+    assert_eq!(meanwhile, before, "the page as it was");
+    let fresh: serde_json::Value =
+        serde_json::from_str(&fresh.await.unwrap().text().await.unwrap()).unwrap();
+    assert_eq!(count(&fresh), before + 1, "the render shows the new story");
+    r.state.delay_renders(std::time::Duration::ZERO);
+    assert_eq!(count(&r.json("/feed.json?limit=1000").await), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_indexes_through_the_writer_but_never_waits_long_for_it() {
+    let r = start().await;
+    r._host.set_feed(
+        "b",
+        &rss(&[
+            story(27, "Rust 2027 edition plans", ""),
+            story(28, "Zeppelin news", ""),
+        ]),
+    );
+    r.setup.poll(&[]).await; // stored, not indexed
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let hits = r.json("/feed.json?q=zeppelin").await;
+    assert_eq!(hits["items"][0]["title"], "Zeppelin news", "{hits}");
+
+    // A writer busy for longer than a search waits: the search answers anyway.
+    r._host
+        .set_feed("b", &rss(&[story(29, "Quokka sighting", "")]));
+    r.setup.poll(&[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let writer = r._writer.clone();
+    let busy = tokio::spawn(async move {
+        writer
+            .with_store(|_| std::thread::sleep(std::time::Duration::from_secs(5)))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let start = std::time::Instant::now();
+    let resp = r.get("/feed.json?q=quokka").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(start.elapsed() < std::time::Duration::from_secs(4));
+    busy.await.unwrap().unwrap();
 }
 
 #[tokio::test]

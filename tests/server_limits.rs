@@ -274,6 +274,8 @@ async fn bad_queries_get_400_and_database_text_never_reaches_a_client() {
 
     // A database that fails: a generic line for the client, the cause in the log.
     let conn = rusqlite::Connection::open(setup.database()).unwrap();
+    // the daemon's writer may be indexing just now
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
     conn.execute_batch("DROP TABLE item_categories").unwrap();
     drop(conn);
     tokio::time::sleep(Duration::from_millis(250)).await; // past the cache's recheck

@@ -17,7 +17,9 @@ use tributary::config::Config;
 use tributary::metrics::Metrics;
 use tributary::server::{AppState, MAX_CATEGORIES, MAX_LIMIT, Settings, parse_params, router};
 
-const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW"];
+const METHODS: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW",
+];
 
 struct Server {
     rt: tokio::runtime::Runtime,
@@ -29,8 +31,12 @@ struct Server {
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
-        let dir = std::env::temp_dir().join(format!("tributary-fuzz-{}", std::process::id()));
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let demo = here.join("../config");
+        // Under the fuzz build's own (ignored) target folder, one per process.
+        let dir = here
+            .join("target")
+            .join(format!("query-params-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("demo")).unwrap();
         for entry in std::fs::read_dir(demo.join("demo")).unwrap() {
             let path = entry.unwrap().path();
@@ -98,7 +104,10 @@ fuzz_target!(|data: &[u8]| {
         return; // a header hyper would not have parsed
     };
     let server = server();
-    let response = server.rt.block_on(server.app.clone().oneshot(request)).unwrap();
+    let response = server
+        .rt
+        .block_on(server.app.clone().oneshot(request))
+        .unwrap();
     let status = response.status();
     assert!(status.as_u16() < 500, "{uri} answered {status}");
     let body = server

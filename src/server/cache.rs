@@ -2,7 +2,9 @@
 //! entry costs its body, its key and a fixed overhead. When a new page does not
 //! fit, the entries not asked for since the last sweep go first (CLOCK, a cheap
 //! stand-in for least-recently-used). A page larger than the whole budget is
-//! served but not kept.
+//! served but not kept. Each page records the generation (state of the
+//! database) it was rendered at; a page of an older generation is still at
+//! hand to serve while its successor renders.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -75,6 +77,7 @@ impl Rendered {
 
 struct Entry {
     page: Arc<Rendered>,
+    generation: u64,
     cost: usize,
     /// asked for since the sweep last passed it
     used: bool,
@@ -98,14 +101,23 @@ impl PageCache {
         }
     }
 
-    pub fn get(&mut self, key: &PageKey) -> Option<Arc<Rendered>> {
-        let entry = self.entries.get_mut(key)?;
-        entry.used = true;
-        Some(entry.page.clone())
+    /// The page under `key` if it was rendered at `generation`.
+    pub fn get(&mut self, key: &PageKey, generation: u64) -> Option<Arc<Rendered>> {
+        self.get_any(key)
+            .filter(|(_, g)| *g == generation)
+            .map(|(page, _)| page)
     }
 
-    /// Keeps `page` under `key` if it fits the budget at all, making room.
-    pub fn insert(&mut self, key: PageKey, page: Arc<Rendered>) {
+    /// The page under `key`, of whatever generation, with that generation.
+    pub fn get_any(&mut self, key: &PageKey) -> Option<(Arc<Rendered>, u64)> {
+        let entry = self.entries.get_mut(key)?;
+        entry.used = true;
+        Some((entry.page.clone(), entry.generation))
+    }
+
+    /// Keeps `page`, rendered at `generation`, under `key` if it fits the
+    /// budget at all, making room.
+    pub fn insert(&mut self, key: PageKey, page: Arc<Rendered>, generation: u64) {
         // The key is held twice: in the map and in the sweep's queue.
         let cost = page.body.len() + page.etag.len() + 2 * key.weight() + ENTRY_OVERHEAD;
         if cost > self.budget {
@@ -115,6 +127,7 @@ impl PageCache {
             self.used = self.used - old.cost + cost;
             *old = Entry {
                 page,
+                generation,
                 cost,
                 used: true,
             };
@@ -124,6 +137,7 @@ impl PageCache {
                 key.clone(),
                 Entry {
                     page,
+                    generation,
                     cost,
                     used: false,
                 },
@@ -205,7 +219,7 @@ mod tests {
     fn stays_within_its_budget_whatever_is_put_in() {
         let mut cache = PageCache::new(1 << 20);
         for n in 0..10_000 {
-            cache.insert(key(n), page(n % 50_000));
+            cache.insert(key(n), page(n % 50_000), 1);
             assert!(cache.used() <= 1 << 20, "{} bytes after {n}", cache.used());
         }
         assert!(cache.len() > 10, "it still keeps pages: {}", cache.len());
@@ -215,8 +229,8 @@ mod tests {
     #[test]
     fn a_page_larger_than_the_budget_is_not_kept() {
         let mut cache = PageCache::new(1000);
-        cache.insert(key(1), page(2000));
-        assert!(cache.get(&key(1)).is_none());
+        cache.insert(key(1), page(2000), 1);
+        assert!(cache.get_any(&key(1)).is_none());
         assert_eq!(cache.used(), 0);
     }
 
@@ -224,27 +238,37 @@ mod tests {
     fn pages_asked_for_outlive_pages_that_were_not() {
         let mut cache = PageCache::new(10 * 1400);
         for n in 0..8 {
-            cache.insert(key(n), page(1000));
+            cache.insert(key(n), page(1000), 1);
         }
-        assert!(cache.get(&key(0)).is_some());
+        assert!(cache.get(&key(0), 1).is_some());
         for n in 100..104 {
-            cache.insert(key(n), page(1000));
+            cache.insert(key(n), page(1000), 1);
         }
-        assert!(cache.get(&key(0)).is_some(), "the page in use was kept");
-        assert!(cache.get(&key(1)).is_none(), "an unused one went first");
+        assert!(cache.get(&key(0), 1).is_some(), "the page in use was kept");
+        assert!(cache.get_any(&key(1)).is_none(), "an unused one went first");
+    }
+
+    #[test]
+    fn a_page_of_an_older_generation_is_only_had_on_request() {
+        let mut cache = PageCache::new(1 << 20);
+        cache.insert(key(1), page(10), 1);
+        assert!(cache.get(&key(1), 2).is_none());
+        assert_eq!(cache.get_any(&key(1)).map(|(_, g)| g), Some(1));
+        cache.insert(key(1), page(20), 2);
+        assert_eq!(cache.get(&key(1), 2).map(|p| p.body.len()), Some(20));
     }
 
     #[test]
     fn replacing_and_shrinking_keep_the_count_right() {
         let mut cache = PageCache::new(1 << 20);
-        cache.insert(key(1), page(1000));
-        cache.insert(key(1), page(3000));
+        cache.insert(key(1), page(1000), 1);
+        cache.insert(key(1), page(3000), 2);
         assert_eq!(cache.len(), 1);
         assert!(cache.used() > 3000 && cache.used() < 4000);
         cache.set_budget(100);
         assert_eq!((cache.len(), cache.used()), (0, 0));
         cache.set_budget(0);
-        cache.insert(key(2), page(1));
+        cache.insert(key(2), page(1), 2);
         assert_eq!(cache.len(), 0, "a budget of 0 keeps nothing");
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! - [`connections`]: the accept loop: a cap on connections, header and idle
 //!   timeouts, graceful shutdown.
-//! - [`pages`]: the routes; rendered pages are cached until the database changes.
+//! - [`pages`]: the routes, and how each page is rendered.
+//! - [`rendering`]: a page from the cache, or rendered once while others wait
+//!   or get the page as it was before the database changed.
+//! - [`health`]: `/healthz` and `/metrics`, which never wait behind a page.
 //! - [`params`]: query strings read into normalized parameters, 400 on anything wrong.
 //! - [`cache`]: rendered pages kept within a budget of bytes.
 //! - [`readers`]: read-only connections shared by requests; `/healthz` has its own.
@@ -14,9 +17,11 @@
 
 mod cache;
 mod connections;
+mod health;
 mod pages;
 mod params;
 mod readers;
+mod rendering;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
@@ -87,21 +92,29 @@ pub struct AppState {
     cache: Mutex<CacheState>,
     /// the last health read, and when: a burst of checks costs one query
     health: Mutex<Option<(Instant, Health)>>,
+    /// pages being rendered, each with the lock later requests for it wait on
+    rendering: Mutex<std::collections::HashMap<PageKey, Arc<tokio::sync::Mutex<()>>>>,
     /// stories per category, and the cache generation they were counted at:
     /// every river page shows them, and counting takes tens of milliseconds
     category_counts: Mutex<Option<(u64, CategoryCounts)>>,
     pub metrics: Arc<Metrics>,
     /// client connections open now
     connections: std::sync::atomic::AtomicUsize,
+    /// pages rendered since start (the rest came from the cache)
+    renders: std::sync::atomic::AtomicU64,
     #[cfg(debug_assertions)]
     panic_next_render: std::sync::atomic::AtomicBool,
+    /// milliseconds every render waits first
+    #[cfg(debug_assertions)]
+    render_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 /// The page cache and what it was rendered from.
 struct CacheState {
-    /// bumped whenever what pages are rendered from changes; a page rendered
-    /// at an older generation is not kept
+    /// bumped whenever what pages are rendered from changes
     generation: u64,
+    /// bumped when the settings change: a page rendered before is never served
+    epoch: u64,
     /// `PRAGMA data_version` of the `quick` connection at the last check
     version: Option<i64>,
     /// when that was; within `RECHECK_AFTER` a hit is served without asking
@@ -120,23 +133,27 @@ const RECHECK_AFTER: Duration = Duration::from_millis(200);
 impl CacheState {
     fn fresh_hit(&mut self, key: &PageKey) -> Option<Arc<Rendered>> {
         if self.checked_at?.elapsed() < RECHECK_AFTER {
-            self.pages.get(key)
+            self.pages.get(key, self.generation)
         } else {
             None
         }
     }
 
     /// Records the database's version; a new one starts a new generation.
+    /// Pages of the old one stay at hand while their successors render.
     fn saw_version(&mut self, version: i64) {
         self.checked_at = Some(Instant::now());
         if self.version != Some(version) {
             self.version = Some(version);
-            self.next_generation();
+            self.generation += 1;
+            self.changed_at = Utc::now();
         }
     }
 
-    fn next_generation(&mut self) {
+    /// Settings changed: no page rendered before is right any more.
+    fn start_over(&mut self) {
         self.generation += 1;
+        self.epoch += 1;
         self.changed_at = Utc::now();
         self.pages.clear();
     }
@@ -159,6 +176,7 @@ impl AppState {
             indexing: tokio::sync::Mutex::new(()),
             cache: Mutex::new(CacheState {
                 generation: 0,
+                epoch: 0,
                 version: None,
                 checked_at: None,
                 changed_at: Utc::now(),
@@ -166,11 +184,15 @@ impl AppState {
             }),
             settings: RwLock::new(Arc::new(settings)),
             health: Mutex::new(None),
+            rendering: Mutex::default(),
             category_counts: Mutex::new(None),
             metrics,
             connections: Default::default(),
+            renders: Default::default(),
             #[cfg(debug_assertions)]
             panic_next_render: Default::default(),
+            #[cfg(debug_assertions)]
+            render_delay_ms: Default::default(),
         }))
     }
 
@@ -182,7 +204,7 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(settings);
         let mut cache = lock(&self.cache);
-        cache.next_generation();
+        cache.start_over();
         cache.pages.set_budget(budget);
     }
 
@@ -198,22 +220,39 @@ impl AppState {
         self.probe.try_run(|s| s.ping()).unwrap_or(false)
     }
 
-    /// The server's own gauges, in Prometheus text: open connections and the
-    /// page cache's size.
+    /// The server's own metrics, in Prometheus text: open connections, the
+    /// page cache's size, pages rendered.
     fn gauges(&self) -> String {
         let (bytes, pages) = {
             let cache = lock(&self.cache);
             (cache.pages.used(), cache.pages.len())
         };
         let connections = self.connections.load(std::sync::atomic::Ordering::Relaxed);
+        let renders = self.renders.load(std::sync::atomic::Ordering::Relaxed);
         let mut out = String::new();
-        for (name, help, value) in [
-            ("http_connections", "Client connections open.", connections),
-            ("page_cache_bytes", "Bytes held by cached pages.", bytes),
-            ("page_cache_pages", "Pages cached.", pages),
+        for (name, kind, help, value) in [
+            (
+                "http_connections",
+                "gauge",
+                "Client connections open.",
+                connections as u64,
+            ),
+            (
+                "page_cache_bytes",
+                "gauge",
+                "Bytes held by cached pages.",
+                bytes as u64,
+            ),
+            ("page_cache_pages", "gauge", "Pages cached.", pages as u64),
+            (
+                "page_renders_total",
+                "counter",
+                "Pages rendered rather than taken from the cache.",
+                renders,
+            ),
         ] {
             out.push_str(&format!(
-                "# HELP tributary_{name} {help}\n# TYPE tributary_{name} gauge\ntributary_{name} {value}\n"
+                "# HELP tributary_{name} {help}\n# TYPE tributary_{name} {kind}\ntributary_{name} {value}\n"
             ));
         }
         out
@@ -227,13 +266,28 @@ impl AppState {
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
-    fn maybe_panic(&self) {
+    /// Makes every page render take `delay` longer, to show what waits on renders.
+    #[cfg(debug_assertions)]
+    #[doc(hidden)]
+    pub fn delay_renders(&self, delay: Duration) {
+        self.render_delay_ms.store(
+            delay.as_millis() as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
+    /// What tests asked of the next render.
+    fn test_hooks(&self) {
         #[cfg(debug_assertions)]
-        if self
-            .panic_next_render
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
         {
-            panic!("a test asked this render to panic");
+            use std::sync::atomic::Ordering::SeqCst;
+            let delay = self.render_delay_ms.load(SeqCst);
+            if delay > 0 {
+                std::thread::sleep(Duration::from_millis(delay));
+            }
+            if self.panic_next_render.swap(false, SeqCst) {
+                panic!("a test asked this render to panic");
+            }
         }
     }
 }
@@ -270,6 +324,19 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// An error with its cause, for the log only.
+struct LoggedCause<'a>(&'a ServerError);
+
+impl std::fmt::Display for LoggedCause<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            ServerError::Database(e) => write!(f, "{e}"),
+            ServerError::Panicked(p) => write!(f, "panic: {p}"),
+            other => write!(f, "{other}"),
+        }
+    }
 }
 
 impl IntoResponse for ServerError {

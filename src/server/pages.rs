@@ -1,26 +1,24 @@
-//! The routes. A page is rendered on a pooled reader and cached under its
-//! normalized parameters until the database changes (`PRAGMA data_version`,
-//! asked at most every 200 ms), so a repeated request costs no SQL and no
-//! rendering; conditional requests get 304.
+//! The routes, and how each page is rendered: the merged feed, one per
+//! category and per source, the river page and OPML. A page is keyed by its
+//! normalized parameters and served through the cache (`rendering`).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
 use futures_util::FutureExt as _;
 use url::Url;
 
-use super::cache::{Kind, PageKey, Rendered, Scope};
+use super::cache::{Kind, PageKey, Scope};
+use super::health::{healthz, metrics};
 use super::params::{MAX_CATEGORY_CHARS, Params, parse_params};
-use super::readers::lock;
-use super::{AppState, CategoryCounts, ServerError, Settings, panic_message};
+use super::rendering::cached;
+use super::{AppState, ServerError, panic_message};
 use crate::categorize::slug;
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
@@ -28,11 +26,7 @@ use crate::render::html::{RiverPage, render_html};
 use crate::render::json::render_json;
 use crate::render::opml::render_opml;
 use crate::render::rss::render_rss;
-use crate::store::{Health, Store, Story, StoryQuery};
-
-/// How long a search waits for the writer to index new items before it
-/// searches what is indexed.
-const INDEX_WAIT: Duration = Duration::from_secs(2);
+use crate::store::{Story, StoryQuery};
 
 pub fn routes(state: Arc<AppState>) -> Router {
     Router::new()
@@ -244,89 +238,6 @@ async fn opml(
     .await
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match state.current_health().await {
-        Ok(h) => {
-            let problem = state.metrics.problem();
-            let body = serde_json::json!({
-                "status": if problem.is_some() { "degraded" } else { "ok" },
-                "problem": problem,
-                "last_poll": h.last_poll.map(crate::inspect::rfc3339),
-                "sources": {"ok": h.ok, "failing": h.failing, "disabled": h.disabled},
-                "items": h.items,
-                "stories": h.stories,
-            });
-            (StatusCode::OK, axum::Json(body)).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %LoggedCause(&e), "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({
-                    "status": "unavailable",
-                    "error": "the database does not answer",
-                })),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// How long a health read is reused: counting 100,000 stories takes
-/// milliseconds, and a monitor polling hard should not queue them up.
-const HEALTH_FRESH: Duration = Duration::from_millis(500);
-
-impl AppState {
-    /// The database's health, read at most every `HEALTH_FRESH`; a failure
-    /// is never reused.
-    async fn current_health(&self) -> Result<Health, ServerError> {
-        if let Some((at, health)) = lock(&self.health).as_ref()
-            && at.elapsed() < HEALTH_FRESH
-        {
-            return Ok(health.clone());
-        }
-        let health = self
-            .quick
-            .run(|s| match s.ping() {
-                true => Ok(s.health()?),
-                false => Err(ServerError::Unavailable("the database does not answer")),
-            })
-            .await??;
-        *lock(&self.health) = Some((Instant::now(), health.clone()));
-        Ok(health)
-    }
-}
-
-/// An error with its cause, for the log only.
-struct LoggedCause<'a>(&'a ServerError);
-
-impl std::fmt::Display for LoggedCause<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            ServerError::Database(e) => write!(f, "{e}"),
-            ServerError::Panicked(p) => write!(f, "panic: {p}"),
-            other => write!(f, "{other}"),
-        }
-    }
-}
-
-async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ServerError> {
-    let health = state.current_health().await?;
-    let mut text = state.metrics.render(&health);
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str(&state.gauges());
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response())
-}
-
 fn story_query(params: &Params, default_limit: u32) -> StoryQuery {
     StoryQuery {
         categories: params.categories.clone(),
@@ -346,145 +257,4 @@ fn next_url(base: &Url, params: &Params, stories: &[Story], query: &StoryQuery) 
     let mut url = base.clone();
     url.set_query(Some(&params.next_page(last.cursor())));
     Some(url)
-}
-
-type Page = (Vec<u8>, &'static str);
-
-/// Serves `key` from the cache when the database has not changed since it was
-/// rendered, else renders it on a pooled reader; answers conditional requests
-/// with 304. A search first has the writer index what is new.
-async fn cached(
-    state: Arc<AppState>,
-    key: PageKey,
-    headers: HeaderMap,
-    render: impl FnOnce(&Store, &Settings) -> Result<Page, ServerError> + Send + 'static,
-) -> Result<Response, ServerError> {
-    if let Some(hit) = lock(&state.cache).fresh_hit(&key) {
-        return Ok(respond(&hit, &headers));
-    }
-    let version = state.quick.run(|s| s.data_version()).await??;
-    let (generation, changed_at) = {
-        let mut cache = lock(&state.cache);
-        cache.saw_version(version);
-        if let Some(hit) = cache.pages.get(&key) {
-            return Ok(respond(&hit, &headers));
-        }
-        (cache.generation, cache.changed_at)
-    };
-    if key.params.q.is_some() {
-        state.index_new_items().await;
-    }
-    let settings = state.settings();
-    let rendered = state
-        .pages
-        .run({
-            let state = state.clone();
-            let key = key.clone();
-            move |store| {
-                // Another request may have rendered it while this one waited.
-                {
-                    let mut cache = lock(&state.cache);
-                    if cache.generation == generation
-                        && let Some(hit) = cache.pages.get(&key)
-                    {
-                        return Ok(hit);
-                    }
-                }
-                state.maybe_panic();
-                let (body, content_type) = render(store, &settings)?;
-                Ok::<_, ServerError>(Arc::new(Rendered::new(body, content_type, changed_at)))
-            }
-        })
-        .await??;
-    {
-        let mut cache = lock(&state.cache);
-        if cache.generation == generation {
-            cache.pages.insert(key, rendered.clone());
-        }
-    }
-    Ok(respond(&rendered, &headers))
-}
-
-impl AppState {
-    /// Stories per category, counted once per cache generation.
-    fn category_counts(&self, store: &Store) -> Result<CategoryCounts, ServerError> {
-        let generation = lock(&self.cache).generation;
-        if let Some((at, counts)) = lock(&self.category_counts).as_ref()
-            && *at == generation
-        {
-            return Ok(counts.clone());
-        }
-        let counts = Arc::new(store.category_counts()?);
-        *lock(&self.category_counts) = Some((generation, counts.clone()));
-        Ok(counts)
-    }
-
-    /// Has the writer index items stored since the last pass, waiting at most
-    /// `INDEX_WAIT`; past that the search runs over what is indexed.
-    async fn index_new_items(&self) {
-        let Some(writer) = self.writer.as_ref().and_then(|w| w.upgrade()) else {
-            return;
-        };
-        let work = async {
-            let _one_at_a_time = self.indexing.lock().await;
-            match self.quick.run(|s| s.index_is_stale()).await {
-                Ok(Ok(true)) => {}
-                Ok(Ok(false)) => return,
-                Ok(Err(e)) => {
-                    return tracing::warn!(error = %e, "cannot tell if the index is stale");
-                }
-                Err(e) => {
-                    return tracing::warn!(error = %LoggedCause(&e), "cannot tell if the index is stale");
-                }
-            }
-            match writer.with_store(|s| s.index_pending()).await {
-                Ok(Ok(n)) => tracing::debug!(indexed = n, "indexed before a search"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "cannot index before a search"),
-                Err(e) => tracing::debug!(error = %e, "cannot index before a search"),
-            }
-        };
-        if tokio::time::timeout(INDEX_WAIT, work).await.is_err() {
-            tracing::debug!("search runs over the index as it is; indexing goes on");
-        }
-    }
-}
-
-fn respond(r: &Rendered, request: &HeaderMap) -> Response {
-    let not_modified = match request.get(header::IF_NONE_MATCH) {
-        // RFC 9110 §13.1.2: If-None-Match wins over If-Modified-Since.
-        Some(tags) => tags
-            .to_str()
-            .is_ok_and(|t| t.split(',').any(|t| t.trim() == r.etag || t.trim() == "*")),
-        None => request
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .is_some_and(|since| since.timestamp() >= r.last_modified.timestamp()),
-    };
-    let mut headers = HeaderMap::new();
-    // An ETag is hex digits in quotes.
-    if let Ok(etag) = HeaderValue::from_str(&r.etag) {
-        headers.insert(header::ETAG, etag);
-    }
-    // An HTTP date is ASCII.
-    if let Ok(date) = HeaderValue::from_str(&httpdate(r.last_modified)) {
-        headers.insert(header::LAST_MODIFIED, date);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
-    );
-    if not_modified {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
-    }
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(r.content_type),
-    );
-    (headers, r.body.clone()).into_response()
-}
-
-/// An HTTP date (RFC 9110 §5.6.7).
-fn httpdate(t: DateTime<Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }

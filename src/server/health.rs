@@ -1,0 +1,83 @@
+//! `/healthz` and `/metrics`: on their own reader, with the health read reused
+//! for half a second, so neither waits behind a page or queues up counts.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::readers::lock;
+use super::{AppState, LoggedCause, ServerError};
+use crate::store::Health;
+
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.current_health().await {
+        Ok(h) => {
+            let problem = state.metrics.problem();
+            let body = serde_json::json!({
+                "status": if problem.is_some() { "degraded" } else { "ok" },
+                "problem": problem,
+                "last_poll": h.last_poll.map(crate::inspect::rfc3339),
+                "sources": {"ok": h.ok, "failing": h.failing, "disabled": h.disabled},
+                "items": h.items,
+                "stories": h.stories,
+            });
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %LoggedCause(&e), "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({
+                    "status": "unavailable",
+                    "error": "the database does not answer",
+                })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// How long a health read is reused: counting 100,000 stories takes
+/// milliseconds, and a monitor polling hard should not queue them up.
+const HEALTH_FRESH: Duration = Duration::from_millis(500);
+
+impl AppState {
+    /// The database's health, read at most every `HEALTH_FRESH`; a failure
+    /// is never reused.
+    async fn current_health(&self) -> Result<Health, ServerError> {
+        if let Some((at, health)) = lock(&self.health).as_ref()
+            && at.elapsed() < HEALTH_FRESH
+        {
+            return Ok(health.clone());
+        }
+        let health = self
+            .quick
+            .run(|s| match s.ping() {
+                true => Ok(s.health()?),
+                false => Err(ServerError::Unavailable("the database does not answer")),
+            })
+            .await??;
+        *lock(&self.health) = Some((Instant::now(), health.clone()));
+        Ok(health)
+    }
+}
+
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ServerError> {
+    let health = state.current_health().await?;
+    let mut text = state.metrics.render(&health);
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&state.gauges());
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
