@@ -158,7 +158,7 @@ impl Cli {
     /// the summary.
     pub fn default_log_filter(&self) -> &'static str {
         match self.command {
-            Command::Run => "info,tokio_cron_scheduler=warn",
+            Command::Run => "info",
             _ => "warn",
         }
     }

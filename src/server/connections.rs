@@ -53,15 +53,26 @@ pub async fn serve(
     let app = router(state.clone());
     let permits = Arc::new(Semaphore::new(cap as usize));
     let (closing, closing_rx) = watch::channel(());
+    // Bumped whenever every place is taken: connections that sit idle between
+    // requests then close, so keep-alive connections held open cannot keep new
+    // clients out.
+    let (full, full_rx) = watch::channel(0u64);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        // Past the cap, clients wait in the kernel's listen queue, costing no descriptor.
-        let permit = tokio::select! {
-            () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break, // never closed
-            },
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                full.send_modify(|n| *n = n.wrapping_add(1));
+                // Until a place frees, clients wait in the kernel's listen
+                // queue, costing no descriptor.
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    permit = permits.clone().acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => break, // never closed
+                    },
+                }
+            }
         };
         let stream = tokio::select! {
             () = &mut shutdown => break,
@@ -78,7 +89,10 @@ pub async fn serve(
             stream,
             app.clone(),
             timeouts,
-            closing_rx.clone(),
+            Signals {
+                closing: closing_rx.clone(),
+                full: full_rx.clone(),
+            },
             open,
         ));
     }
@@ -109,13 +123,27 @@ async fn accept_failed(e: std::io::Error) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
+/// What the accept loop tells every connection.
+struct Signals {
+    /// the server is shutting down
+    closing: watch::Receiver<()>,
+    /// every place is taken
+    full: watch::Receiver<u64>,
+}
+
 async fn serve_connection(
     stream: TcpStream,
     app: Router,
     timeouts: Timeouts,
-    mut closing: watch::Receiver<()>,
+    signals: Signals,
     _open: Open,
 ) {
+    let Signals {
+        mut closing,
+        mut full,
+    } = signals;
+    // Only places taken from now on concern this connection.
+    full.mark_unchanged();
     let _ = stream.set_nodelay(true);
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {
@@ -144,6 +172,7 @@ async fn serve_connection(
         .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
     let mut draining = false;
+    let mut full_gone = false;
     loop {
         let deadline = activity.deadline(timeouts);
         tokio::select! {
@@ -162,6 +191,15 @@ async fn serve_connection(
             _ = closing.changed(), if !draining => {
                 draining = true;
                 connection.as_mut().graceful_shutdown();
+            }
+            changed = full.changed(), if !full_gone => {
+                if changed.is_err() {
+                    // The accept loop has ended; shutdown is said through `closing`.
+                    full_gone = true;
+                } else if activity.is_idle() {
+                    tracing::debug!("closing an idle connection: every place is taken");
+                    return;
+                }
             }
         }
     }
@@ -243,6 +281,15 @@ impl Activity {
         self.head_since.store(NONE, Relaxed);
         self.last_io.fetch_max(now, Relaxed);
         InFlight(self.clone())
+    }
+
+    /// Whether the connection waits for a request without having received any
+    /// of it: between keep-alive requests, or silent for a second since it
+    /// was accepted (a request just sent may not have been read yet).
+    fn is_idle(&self) -> bool {
+        self.in_flight.load(Relaxed) == 0
+            && (self.head_since.load(Relaxed) == NONE
+                || (self.last_io.load(Relaxed) == 0 && self.now() >= 1000))
     }
 
     /// When the connection is to be closed unless something happens first.

@@ -12,7 +12,44 @@ use super::readers::lock;
 use super::{AppState, LoggedCause, ServerError};
 use crate::store::Health;
 
+/// How long pages may have failed on the database, every one of them, before
+/// `/healthz` says the service is unavailable.
+const PAGES_FAILING_FOR: Duration = Duration::from_secs(5);
+
+/// Notes whether pages are served: a page that fails on the database (503)
+/// starts the failing time, any page served clears it.
+pub async fn track_pages(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let health_check = matches!(request.uri().path(), "/healthz" | "/metrics");
+    let response = next.run(request).await;
+    if !health_check {
+        let mut since = lock(&state.pages_failing_since);
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            since.get_or_insert_with(Instant::now);
+        } else if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+            *since = None;
+        }
+    }
+    response
+}
+
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let failing =
+        lock(&state.pages_failing_since).is_some_and(|t| t.elapsed() >= PAGES_FAILING_FOR);
+    if failing {
+        tracing::error!("pages fail on the database; health says unavailable");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({
+                "status": "unavailable",
+                "error": "pages cannot be read from the database",
+            })),
+        )
+            .into_response();
+    }
     match state.current_health().await {
         Ok(h) => {
             let problem = state.metrics.problem();

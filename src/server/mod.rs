@@ -102,6 +102,10 @@ pub struct AppState {
     connections: std::sync::atomic::AtomicUsize,
     /// pages rendered since start (the rest came from the cache)
     renders: std::sync::atomic::AtomicU64,
+    /// since when pages fail on the database, while every page since failed:
+    /// `/healthz` then says the service is unavailable, though the health
+    /// query itself may still answer
+    pages_failing_since: Mutex<Option<Instant>>,
     #[cfg(debug_assertions)]
     panic_next_render: std::sync::atomic::AtomicBool,
     /// milliseconds every render waits first
@@ -189,6 +193,7 @@ impl AppState {
             metrics,
             connections: Default::default(),
             renders: Default::default(),
+            pages_failing_since: Default::default(),
             #[cfg(debug_assertions)]
             panic_next_render: Default::default(),
             #[cfg(debug_assertions)]
@@ -368,7 +373,11 @@ impl IntoResponse for ServerError {
 
 /// Every route, with compression and a guard that turns a panic into a 500.
 pub fn router(state: Arc<AppState>) -> Router {
-    pages::routes(state)
+    pages::routes(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            health::track_pages,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(pages::catch_panic))
 }

@@ -29,10 +29,36 @@ pub struct Params {
 }
 
 /// Reads a request's query string; a bad value is a `BadRequest` naming it.
+/// Whether a query string's percent escapes decode to UTF-8: a search for
+/// bytes that are no text would otherwise run on replacement characters.
+fn decodes_to_utf8(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                decoded.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
+}
+
 pub fn parse_params(raw: Option<&str>) -> Result<Params, ServerError> {
     let bad = |reason: String| Err(ServerError::BadRequest(reason));
+    let raw = raw.unwrap_or_default();
+    if !decodes_to_utf8(raw) {
+        return bad("the query string is not UTF-8 once decoded".into());
+    }
     let mut p = Params::default();
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
         match key.as_ref() {
             "limit" => match value.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => p.limit = Some(n),
@@ -176,6 +202,8 @@ mod tests {
         assert_eq!(p.limit, Some(5));
         assert_eq!(p.categories, ["ai", "rust"]);
         assert_eq!(p.q.as_deref(), Some("gpt"));
+        let p = parse_params(Some("q=caf%C3%A9+%E2%9C%93&x=100%")).unwrap();
+        assert_eq!(p.q.as_deref(), Some("café ✓"));
         for bad in [
             "limit=0",
             "limit=1001",
@@ -187,6 +215,9 @@ mod tests {
             "q=%00",
             "q=a%0Ab",
             "category=%20",
+            "q=%ff%fe",
+            "q=caf%E9",
+            "x=%C3",
         ] {
             let reason = refused(bad);
             assert_eq!(reason.lines().count(), 1, "{bad}: {reason}");
