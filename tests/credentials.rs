@@ -204,6 +204,12 @@ async fn credentials_fetch_the_feed_and_are_shown_nowhere() {
         let body = get_text(&format!("{base}{path}")).await;
         assert_no_secret(path, &body);
     }
+    // Listening on port 0 without base_url, links name the port bound.
+    let atom = get_text(&format!("{base}/feed.atom")).await;
+    assert!(
+        atom.contains(&format!("href=\"{base}/feed.atom\"")),
+        "{atom}"
+    );
     let opml = get_text(&format!("{base}/opml")).await;
     assert!(
         opml.contains(&format!("http://***@{addr}/private.xml")),

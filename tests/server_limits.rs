@@ -527,3 +527,36 @@ async fn source_and_category_pages_answer_fast_at_100000_stories() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_category_nobody_names_is_not_found_and_an_empty_one_is_dated_now() {
+    let (setup, _host) = polled(&[
+        item(1, "one") + "<category>Carried</category>",
+        item(2, "two"),
+    ])
+    .await;
+    let text = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(
+        &setup.config,
+        format!("{text}\n[[rule]]\ncategory = \"Planned\"\ntitle = \"never matches this\"\n"),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&setup, "").await;
+    let (status, _) = daemon.get("/c/nope.atom").await;
+    assert_eq!(status, 404);
+    let (status, body) = daemon.get("/c/carried.atom").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Story 1") && !body.contains("Story 2"),
+        "{body}"
+    );
+    let (status, body) = daemon.get("/c/planned.atom").await;
+    assert_eq!(status, 200, "{body}");
+    let feed = feed_rs::parser::parse(body.as_bytes()).unwrap();
+    assert!(feed.entries.is_empty());
+    let updated = feed.updated.expect("a feed date");
+    assert!(
+        (chrono::Utc::now() - updated).num_minutes().abs() < 5,
+        "{updated}"
+    );
+}

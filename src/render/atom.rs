@@ -38,7 +38,8 @@ pub fn render_atom(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
         .iter()
         .map(entry_updated)
         .max()
-        .unwrap_or(DateTime::UNIX_EPOCH);
+        // A feed with no entries yet is as new as this answer.
+        .unwrap_or_else(chrono::Utc::now);
     let mut links = vec![
         link(meta.self_url.as_str(), "self", Some("application/atom+xml")),
         link(meta.home_url.as_str(), "alternate", Some("text/html")),

@@ -52,12 +52,30 @@ pub struct Settings {
     pub base_url: url::Url,
     pub limit: u32,
     pub sources: Vec<Source>,
+    /// the categories the config names (sources' and rules'), as slugs
+    pub categories: Vec<String>,
     /// bytes of rendered pages kept
     pub cache_size: u64,
     /// taken when serving starts; a reload does not change them
     pub max_connections: usize,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
+}
+
+/// The slugs of the categories `config` names, on sources and in rules.
+fn configured_categories(config: &Config) -> Vec<String> {
+    let from_sources = config.sources.iter().flat_map(|s| s.categories.iter());
+    let from_rules = config.rules.iter().filter_map(|r| match &r.action {
+        crate::config::RuleAction::AddCategory(c) => Some(c),
+        crate::config::RuleAction::Drop => None,
+    });
+    let mut slugs: Vec<String> = from_sources
+        .chain(from_rules)
+        .map(|c| crate::categorize::slug(c))
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    slugs
 }
 
 impl From<&Config> for Settings {
@@ -67,6 +85,7 @@ impl From<&Config> for Settings {
             base_url: c.server.base_url.clone(),
             limit: c.server.limit,
             sources: c.sources.clone(),
+            categories: configured_categories(c),
             cache_size: c.server.cache_size,
             max_connections: c.server.max_connections,
             header_timeout: c.server.header_timeout,

@@ -116,6 +116,14 @@ async fn category_feed(
     if name.is_empty() || name.chars().count() > MAX_CATEGORY_CHARS || slug(name) != name {
         return Err(ServerError::NotFound);
     }
+    // A category nobody configured and no item carries is no page; one
+    // configured but still empty is an empty feed.
+    if !state.settings().categories.iter().any(|c| c == name) {
+        let wanted = name.to_string();
+        if !state.quick.run(move |s| s.has_category(&wanted)).await?? {
+            return Err(ServerError::NotFound);
+        }
+    }
     let scope = Scope::Category(name.to_string());
     feed(state, scope, format, query, headers).await
 }

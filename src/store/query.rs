@@ -359,6 +359,15 @@ pub struct Health {
 }
 
 impl Store {
+    /// Whether any stored item carries the category `slug`.
+    pub fn has_category(&self, slug: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM item_categories WHERE slug = ?1)",
+            [slug],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Categories with how many stories each has, most used first.
     pub fn category_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
