@@ -638,9 +638,10 @@ async fn inspect(target: &str) -> anyhow::Result<ExitCode> {
     };
     let (feed, found_at) = match parse_feed(&body, &final_url) {
         Ok(feed) => (feed, None),
-        // A page is followed to the feed it announces, as `poll` and `add` do;
-        // only to an http(s) one, never to a local file.
-        Err(ParseError::Html) => {
+        // A web page is followed to the feed it announces, as `poll` and `add`
+        // do; only to an http(s) one, never to a local file. A page read from a
+        // file is not followed: inspecting a file never reaches the network.
+        Err(ParseError::Html) if final_url.scheme() != "file" => {
             let Some(feed_url) = discover_feeds(&body, &final_url).into_iter().next() else {
                 eprintln!(
                     "cannot parse {shown}: {} and links no feed",

@@ -523,23 +523,7 @@ mod tests {
             .iter()
             .map(|(key, title)| identified(key, title, text_len))
             .collect();
-        PollRecord {
-            source_id,
-            at: Utc::now(),
-            next_fetch_at: Utc::now(),
-            moved_to: None,
-            result: PollResult::Fetched {
-                status: 200,
-                validators: Validators::default(),
-                feed_title: None,
-                feed_link: None,
-                items,
-                dropped: Vec::new(),
-                ttl_minutes: None,
-                skip_hours: Vec::new(),
-                skip_days: Vec::new(),
-            },
-        }
+        crate::store::stories::tests::poll_of(source_id, items, &[])
     }
 
     fn identified(key: &str, title: &str, text_len: usize) -> IdentifiedItem {

@@ -150,7 +150,7 @@ pub(super) fn tidy_stories(tx: &Connection, stories: &[i64]) -> Result<(), Store
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use chrono::Utc;
 
     use crate::fetch::Validators;
@@ -159,7 +159,12 @@ mod tests {
 
     use super::*;
 
-    fn poll_of(source_id: i64, items: Vec<IdentifiedItem>, dropped: &[&str]) -> PollRecord {
+    /// A poll that fetched `items` (and dropped the keys `dropped`) just now.
+    pub(in crate::store) fn poll_of(
+        source_id: i64,
+        items: Vec<IdentifiedItem>,
+        dropped: &[&str],
+    ) -> PollRecord {
         PollRecord {
             source_id,
             at: Utc::now(),
