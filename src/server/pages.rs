@@ -117,7 +117,9 @@ async fn category_feed(
         return Err(ServerError::NotFound);
     }
     // A category nobody configured and no item carries is no page; one
-    // configured but still empty is an empty feed.
+    // configured but still empty is an empty feed. Bad parameters are told
+    // first, as on every feed.
+    parse_params(query.as_deref())?;
     if !state.settings().categories.iter().any(|c| c == name) {
         let wanted = name.to_string();
         if !state.quick.run(move |s| s.has_category(&wanted)).await?? {
