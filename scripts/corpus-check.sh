@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs `tributary inspect` over every feed of a captured corpus (default:
 # ../shared/corpora/realworld, read in place). Every well-formed feed must parse;
-# no ill-formed one may crash tributary (exit 1 with a reason is the right answer).
+# no ill-formed one may crash tributary (exit 1 with a reason is the right answer),
+# and no document may make it print a panic message or a backtrace.
 # Then, for ../shared/corpora/miniflux-encoding, every EXPECTED.tsv row that names a
 # decoded string ('contains "X"' or 'channel title "X"') must show it.
 # Usage: scripts/corpus-check.sh [TRIBUTARY_BINARY] [CORPUS_DIR]
@@ -20,10 +21,13 @@ parsed=0 rejected=0 failures=0
 while IFS=$'\t' read -r path wellformed; do
   file=$corpus/$path
   set +e
-  "$bin" inspect "$file" >/dev/null 2>/tmp/corpus-check.err
+  RUST_BACKTRACE=1 "$bin" inspect "$file" >/dev/null 2>/tmp/corpus-check.err
   code=$?
   set -e
-  if [ "$wellformed" = yes ] && [ $code -ne 0 ]; then
+  if grep -qE 'panicked|stack backtrace' /tmp/corpus-check.err; then
+    echo "FAIL a panic was printed on $path: $(head -c 300 /tmp/corpus-check.err)"
+    failures=$((failures + 1))
+  elif [ "$wellformed" = yes ] && [ $code -ne 0 ]; then
     echo "FAIL well-formed feed did not parse: $path: $(head -c 300 /tmp/corpus-check.err)"
     failures=$((failures + 1))
   elif [ $code -ne 0 ] && [ $code -ne 1 ]; then

@@ -1,16 +1,35 @@
-//! Bytes + the feed's URL -> a [`Feed`] of [`Item`]s, through feed-rs. The raw bytes
-//! go in untouched (feed-rs detects the encoding); links come out absolute.
+//! Bytes + the feed's URL -> a [`Feed`] of [`Item`]s. feed-rs is the parser;
+//! around it, in this folder, tributary adds what it misses:
+//!
+//! 1. [`prepass`]: the bytes brought to an encoding the XML reader takes, and
+//!    constructs it fails or panics on disarmed;
+//! 2. [`dialects`]: older and variant dialects (Atom 0.3, RSS without a version,
+//!    RSS 0.90, ...) rewritten into the ones feed-rs reads;
+//! 3. feed-rs, then [`convert`]: its model into tributary's [`Item`]s, links absolute;
+//! 4. [`supplement`]: a second pass over the document for what feed-rs does not
+//!    report (Dublin Core, iTunes and Media RSS fallbacks, guid permalinks, ...).
+//!
+//! [`json`] repairs JSON documents feed-rs rejects on a detail; [`scan`] reads
+//! channel values straight from the bytes; [`html`] handles web pages.
 
-use std::borrow::Cow;
+mod dialects;
+mod html;
+mod json;
+mod prepass;
+mod scan;
+mod supplement;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::LazyLock;
 
 use feed_rs::model::{self as fm, FeedType};
-use regex::Regex;
 use url::Url;
 
 use crate::model::{Enclosure, Feed, FeedFormat, Item, Person, writable_date};
 use crate::sanitize::{http_base, plain_text, resolve_url, text_to_html};
+
+pub use html::{discover_feeds, looks_like_html};
+use json::repair_json_feed;
+use scan::{root_xml_base, skip_times};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
@@ -46,8 +65,8 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     let parse = |bytes: &[u8]| {
         catch_unwind(AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| ParseError::Panicked)
     };
-    let bytes = &late_declarations_disarmed(bytes);
-    let bytes = &utf8_despite_prolog(bytes);
+    let bytes = &prepass::prepare(bytes);
+    let bytes = &dialects::normalize(bytes);
     let mut parsed = parse(bytes)?;
     if parsed.is_err()
         && let Some(repaired) = repair_json_feed(bytes)
@@ -74,6 +93,7 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
                 .filter(|b| http_base(b).is_some())
                 .unwrap_or_else(|| url.clone());
             let mut feed = convert(feed, url, &base);
+            supplement::apply(&mut feed, &supplement::read(bytes), url, &base);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
             if feed.items.len() > MAX_ITEMS {
                 tracing::warn!(url = %crate::redact::shown_url(url), items = feed.items.len(), kept = MAX_ITEMS, "feed has too many items; the rest are ignored");
@@ -84,272 +104,6 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
         Err(e) => Err(ParseError::Invalid(e.to_string())),
     }
-}
-
-/// An XML declaration is only allowed at the very start; one further in (seen in
-/// feeds pasted together) makes the XML reader try to switch encodings mid-stream
-/// and panic. Such late declarations are turned into harmless processing
-/// instructions (`<?xml` -> `<?_ml`) first.
-fn late_declarations_disarmed(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF))
-        .unwrap_or(0);
-    let is_declaration = |at: usize| {
-        bytes.len() > at + 5
-            && bytes[at..at + 2] == *b"<?"
-            && bytes[at + 2..at + 5].eq_ignore_ascii_case(b"xml")
-            && (bytes[at + 5].is_ascii_whitespace() || bytes[at + 5] == b'?')
-    };
-    let late: Vec<usize> = memchr::memmem::find_iter(bytes, b"<?")
-        .filter(|i| *i > start && is_declaration(*i))
-        .collect();
-    if late.is_empty() {
-        return Cow::Borrowed(bytes);
-    }
-    let mut fixed = bytes.to_vec();
-    for at in late {
-        fixed[at + 2] = b'_';
-    }
-    Cow::Owned(fixed)
-}
-
-/// A prolog that declares a single-byte encoding over bytes that are valid UTF-8
-/// is wrong (such text is almost never valid UTF-8 by chance), so the document is
-/// read as UTF-8, as browsers and Miniflux do.
-fn utf8_despite_prolog(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let head = &bytes[..bytes.len().min(256)];
-    let Some(prolog_end) = head.windows(2).position(|w| w == b"?>") else {
-        return Cow::Borrowed(bytes);
-    };
-    let prolog = String::from_utf8_lossy(&head[..prolog_end]).to_ascii_lowercase();
-    let Some(at) = prolog.find("encoding") else {
-        return Cow::Borrowed(bytes);
-    };
-    let declared = prolog[at + "encoding".len()..]
-        .trim_start_matches([' ', '=', '"', '\''])
-        .split(['"', '\'', ' '])
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    if declared.is_empty() || declared == "utf-8" || declared == "utf8" {
-        return Cow::Borrowed(bytes);
-    }
-    if std::str::from_utf8(bytes).is_err() {
-        return Cow::Borrowed(bytes);
-    }
-    let rest = &bytes[prolog_end..];
-    let mut fixed = Vec::with_capacity(bytes.len());
-    fixed.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"");
-    fixed.extend_from_slice(rest);
-    Cow::Owned(fixed)
-}
-
-/// JSON Feeds seen in the wild that feed-rs rejects on a detail: no `version`, an
-/// `http://` version URL, `tags` given as one string; and RSS 2.0 written as JSON
-/// (`{"rss": {"channel": ...}}`, as Scripting News serves). Returns the document as
-/// a JSON Feed feed-rs reads, or `None` when it is neither.
-fn repair_json_feed(bytes: &[u8]) -> Option<Vec<u8>> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
-    if *first != b'{' {
-        return None;
-    }
-    let mut doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    if let Some(channel) = doc.pointer("/rss/channel") {
-        doc = rss_json_to_json_feed(channel);
-    }
-    let feed = doc.as_object_mut()?;
-    if !feed.contains_key("items") {
-        return None;
-    }
-    let version = feed
-        .get("version")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    let version = if version.ends_with("/version/1") {
-        "https://jsonfeed.org/version/1"
-    } else {
-        "https://jsonfeed.org/version/1.1"
-    };
-    feed.insert("version".into(), version.into());
-    for item in feed.get_mut("items")?.as_array_mut()? {
-        if let Some(tags) = item.get_mut("tags")
-            && let Some(text) = tags.as_str()
-        {
-            *tags = text
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| serde_json::Value::from(t.to_string()))
-                .collect();
-        }
-    }
-    serde_json::to_vec(&doc).ok()
-}
-
-fn rss_json_to_json_feed(channel: &serde_json::Value) -> serde_json::Value {
-    use serde_json::{Value, json};
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let items = match channel.get("item") {
-        Some(Value::Array(items)) => items.clone(),
-        Some(item @ Value::Object(_)) => vec![item.clone()],
-        _ => Vec::new(),
-    };
-    let items: Vec<Value> = items
-        .iter()
-        .map(|i| {
-            let date = text(i, "pubDate")
-                .and_then(|d| chrono::DateTime::parse_from_rfc2822(&d).ok())
-                .map(|d| d.to_rfc3339());
-            let guid = match i.get("guid") {
-                Some(Value::Object(g)) => g.get("#value").and_then(Value::as_str).map(str::to_string),
-                Some(g) => g.as_str().map(str::to_string),
-                None => None,
-            };
-            let attachments: Vec<Value> = i
-                .get("enclosure")
-                .and_then(|e| {
-                    Some(json!({
-                        "url": text(e, "url")?,
-                        "mime_type": text(e, "type").unwrap_or_else(|| "application/octet-stream".into()),
-                        "size_in_bytes": text(e, "length").and_then(|l| l.parse::<u64>().ok()),
-                    }))
-                })
-                .into_iter()
-                .collect();
-            json!({
-                "id": guid.or_else(|| text(i, "link")).unwrap_or_default(),
-                "url": text(i, "link"),
-                "title": text(i, "title"),
-                "content_html": text(i, "description").unwrap_or_default(),
-                "date_published": date,
-                "attachments": attachments,
-            })
-        })
-        .collect();
-    json!({
-        "version": "https://jsonfeed.org/version/1.1",
-        "title": text(channel, "title").unwrap_or_default(),
-        "home_page_url": text(channel, "link"),
-        "description": text(channel, "description"),
-        "items": items,
-    })
-}
-
-/// RSS `<skipHours>` and `<skipDays>`, which feed-rs does not read. They sit in
-/// the channel, before the items.
-fn skip_times(bytes: &[u8]) -> (Vec<u32>, Vec<chrono::Weekday>) {
-    static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?is)<skip(hours|days)>(.*?)</skip(?:hours|days)>").expect("valid regex")
-    });
-    static VALUE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?is)<(?:hour|day)>\s*([^<]*?)\s*</(?:hour|day)>").expect("valid regex")
-    });
-    let head = &bytes[..bytes.len().min(64 * 1024)];
-    // Most feeds have neither; the regexes run only on those that may.
-    if memchr::memmem::find(head, b"<skip").is_none() {
-        return (Vec::new(), Vec::new());
-    }
-    let head = String::from_utf8_lossy(head);
-    let head = head.split("<item").next().unwrap_or_default();
-    let (mut hours, mut days) = (Vec::new(), Vec::new());
-    for block in BLOCK.captures_iter(head) {
-        for value in VALUE.captures_iter(&block[2]) {
-            if block[1].eq_ignore_ascii_case("hours") {
-                // RSS 2.0 counts 0-23; some feeds write 24 for midnight.
-                if let Ok(h) = value[1].parse::<u32>() {
-                    hours.push(h % 24);
-                }
-            } else if let Ok(d) = value[1].parse::<chrono::Weekday>() {
-                days.push(d);
-            }
-        }
-    }
-    (hours, days)
-}
-
-/// Feeds an HTML page announces with `<link rel="alternate" type="...">`, in
-/// page order, made absolute against `base`. Only http(s) addresses are
-/// returned: a page must not lead tributary to a local file or another scheme.
-pub fn discover_feeds(html: &[u8], base: &Url) -> Vec<Url> {
-    static LINK: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?is)<link\b[^>]*>").expect("valid regex"));
-    static ATTR: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?is)([a-z][a-z0-9:_-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
-            .expect("valid regex")
-    });
-    const FEED_TYPES: &[&str] = &[
-        "application/rss+xml",
-        "application/atom+xml",
-        "application/feed+json",
-        "application/rdf+xml",
-        "application/json",
-    ];
-    let text = String::from_utf8_lossy(&html[..html.len().min(512 * 1024)]);
-    let mut found = Vec::new();
-    for tag in LINK.find_iter(&text) {
-        let mut rel = String::new();
-        let mut kind = String::new();
-        let mut href = None;
-        for a in ATTR.captures_iter(tag.as_str()) {
-            let value = a
-                .get(2)
-                .or(a.get(3))
-                .or(a.get(4))
-                .map_or("", |m| m.as_str());
-            match a[1].to_ascii_lowercase().as_str() {
-                "rel" => rel = value.to_ascii_lowercase(),
-                "type" => kind = value.trim().to_ascii_lowercase(),
-                "href" => href = Some(value.replace("&amp;", "&")),
-                _ => {}
-            }
-        }
-        let is_feed = rel.split_whitespace().any(|r| r == "alternate")
-            && FEED_TYPES.iter().any(|t| kind.starts_with(t));
-        if let (true, Some(href)) = (is_feed, href)
-            && let Ok(url) = base.join(href.trim())
-            && matches!(url.scheme(), "http" | "https")
-            && !found.contains(&url)
-        {
-            found.push(url);
-        }
-    }
-    found
-}
-
-/// Whether a body that failed to parse as a feed is an HTML page (an error page,
-/// or a site's home page given instead of its feed).
-pub fn looks_like_html(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(1024)];
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    head.contains("<!doctype html") || head.contains("<html")
-}
-
-/// The `xml:base` on the document's root element, which feed-rs applies to links but
-/// does not report; relative URLs inside item HTML resolve against it too.
-fn root_xml_base(bytes: &[u8]) -> Option<String> {
-    let head = &bytes[..bytes.len().min(4096)];
-    let mut rest = head;
-    // Skip the prolog: <?xml ...?>, comments, doctype.
-    let tag = loop {
-        let start = rest.iter().position(|b| *b == b'<')?;
-        rest = &rest[start..];
-        if rest.starts_with(b"<?") || rest.starts_with(b"<!") {
-            rest = &rest[1..];
-            continue;
-        }
-        let end = rest.iter().position(|b| *b == b'>')?;
-        break &rest[..end];
-    };
-    let tag = std::str::from_utf8(tag).ok()?;
-    let at = tag.find("xml:base")?;
-    let value = tag[at + "xml:base".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-    let value = &value[1..];
-    Some(value[..value.find(quote)?].to_string())
 }
 
 fn convert(feed: fm::Feed, url: &Url, doc_base: &Url) -> Feed {
