@@ -86,6 +86,8 @@ pub struct Server {
 pub struct Dedup {
     pub across_feeds: bool,
     pub title_match: bool,
+    /// fold the same title from two sources of one site, even without `title_match`
+    pub same_site_titles: bool,
     pub title_window: Duration,
 }
 
@@ -234,6 +236,7 @@ impl Default for ServerConfig {
 pub struct DedupConfig {
     pub across_feeds: bool,
     pub title_match: bool,
+    pub same_site_titles: bool,
     pub title_window: Spanned<String>,
 }
 
@@ -242,6 +245,7 @@ impl Default for DedupConfig {
         DedupConfig {
             across_feeds: true,
             title_match: false,
+            same_site_titles: true,
             title_window: unspanned("48h"),
         }
     }
@@ -723,6 +727,7 @@ impl DedupConfig {
         Dedup {
             across_feeds: self.across_feeds,
             title_match: self.title_match,
+            same_site_titles: self.same_site_titles,
             title_window: duration(&self.title_window, "title_window", p),
         }
     }

@@ -1,6 +1,6 @@
 //! Item identity: the key an item is stored under within its source, and the
-//! canonical form of a link that tells the same story apart across sources.
-//! Pure functions only.
+//! canonical form of a link that tells the same story apart across sources,
+//! and the site a source belongs to. Pure functions only.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -9,6 +9,9 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::model::{IdentifiedItem, IdentityMode, Item};
+
+mod site;
+pub use site::site_of;
 
 /// Query parameters that only track where a reader came from; they never change
 /// which page a link names.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::stories::{find_or_create_story, settle_story, tidy_stories};
+use super::stories::{FoldPolicy, find_or_create_story, settle_story, tidy_stories};
 use super::{Store, StoreError, begin_write, search, to_millis};
 use crate::fetch::Validators;
 use crate::model::IdentifiedItem;
@@ -166,13 +166,7 @@ fn write_record(
                         "SELECT EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1)",
                     )?
                     .query_row([record.source_id], |r| r.get::<_, bool>(0))?;
-                for item in items {
-                    let source = record.source_id;
-                    upsert_item(tx, fold, source, at, item, tombstones, &mut counts)?;
-                }
-                for key in dropped {
-                    tombstone(tx, record.source_id, key, at)?;
-                }
+                // The source's home link first: folding by site reads it as just read.
                 let days: Vec<String> = skip_days.iter().map(|d| d.to_string()).collect();
                 tx.prepare_cached(
                     "UPDATE sources SET etag = ?2, last_modified = ?3, title = ?4, site_link = ?5,
@@ -193,6 +187,13 @@ fn write_record(
                     serde_json::to_string(skip_hours)?,
                     serde_json::to_string(&days)?
                 ])?;
+                for item in items {
+                    let source = record.source_id;
+                    upsert_item(tx, fold, source, at, item, tombstones, &mut counts)?;
+                }
+                for key in dropped {
+                    tombstone(tx, record.source_id, key, at)?;
+                }
             }
             PollResult::NotModified { status, validators } => {
                 tx.prepare_cached(
@@ -234,24 +235,6 @@ fn write_record(
                 .execute(params![record.source_id, url])?;
         }
         Ok(counts)
-    }
-}
-
-/// How items of different sources are folded into one story (`[dedup]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FoldPolicy {
-    pub across_feeds: bool,
-    pub title_match: bool,
-    pub title_window_ms: i64,
-}
-
-impl From<&crate::config::Dedup> for FoldPolicy {
-    fn from(d: &crate::config::Dedup) -> Self {
-        FoldPolicy {
-            across_feeds: d.across_feeds,
-            title_match: d.title_match,
-            title_window_ms: d.title_window.as_millis().min(i64::MAX as u128) as i64,
-        }
     }
 }
 

@@ -12,6 +12,7 @@ mod query;
 mod search;
 mod sources;
 mod stories;
+mod title_fold;
 mod writer;
 
 use std::os::unix::fs::MetadataExt;
@@ -22,10 +23,11 @@ use rusqlite::{Connection, FileControl, MAIN_DB, OpenFlags, Transaction, Transac
 
 pub use files::{Unwritable, why_unwritable};
 use files::{beside, folder_of, open_failure, plain_words, too_old, unwritable_file};
-pub use items::{FoldPolicy, PollRecord, PollResult, StoreCounts};
+pub use items::{PollRecord, PollResult, StoreCounts};
 pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
 pub use search::quoted_words;
 pub use sources::{SourceState, SourceStatus};
+pub use stories::FoldPolicy;
 pub use writer::{WeakWriter, Writer};
 
 #[derive(Debug, thiserror::Error)]

@@ -4,11 +4,38 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
-use super::items::FoldPolicy;
+use super::title_fold::{story_by_title, title_key};
 use crate::model::IdentifiedItem;
 
-/// The story a new item belongs to: one known by the same canonical link (or,
-/// with `title_match`, the same title within the window), else a new one made
+/// How items of different sources are folded into one story (`[dedup]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoldPolicy {
+    pub across_feeds: bool,
+    pub title_match: bool,
+    pub same_site_titles: bool,
+    pub title_window_ms: i64,
+}
+
+impl From<&crate::config::Dedup> for FoldPolicy {
+    fn from(d: &crate::config::Dedup) -> Self {
+        FoldPolicy {
+            across_feeds: d.across_feeds,
+            title_match: d.title_match,
+            same_site_titles: d.same_site_titles,
+            title_window_ms: d.title_window.as_millis().min(i64::MAX as u128) as i64,
+        }
+    }
+}
+
+impl FoldPolicy {
+    /// Whether any story may be joined by its title.
+    pub(super) fn by_title(&self) -> bool {
+        self.across_feeds && (self.title_match || self.same_site_titles)
+    }
+}
+
+/// The story a new item belongs to: one known by the same canonical link, else
+/// one it shares its title with (see [`story_by_title`]), else a new one made
 /// for it. For a story known before, also says whether it came from another
 /// source (the item is folded); `None` for a new story.
 pub(super) fn find_or_create_story(
@@ -22,44 +49,28 @@ pub(super) fn find_or_create_story(
         .story_link
         .as_deref()
         .filter(|_| fold.across_feeds);
-    let title_key = identified
-        .item
-        .title
-        .as_deref()
-        .and_then(title_key)
-        .filter(|_| fold.across_feeds && fold.title_match);
-    let mut found: Option<i64> = None;
+    // Kept whatever the policy, so that a title rule turned on later also
+    // finds the stories made before.
+    let title_key = identified.item.title.as_deref().and_then(title_key);
     if let Some(link) = link_key {
-        found = tx
+        let found: Option<i64> = tx
             .prepare_cached("SELECT id FROM stories WHERE link_key = ?1")?
             .query_row([link], |r| r.get(0))
             .optional()?;
+        if let Some(story_id) = found {
+            let folded = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND source_id != ?2)",
+                )?
+                .query_row(params![story_id, source_id], |r| r.get(0))?;
+            return Ok((story_id, Some(folded)));
+        }
     }
-    if found.is_none()
+    if fold.by_title()
         && let Some(title) = &title_key
+        && let Some(story_id) = story_by_title(tx, fold, source_id, title, sort_at)?
     {
-        found = tx
-            .prepare_cached(
-                "SELECT id FROM stories WHERE title_key = ?1 AND sort_at BETWEEN ?2 AND ?3
-                 ORDER BY id LIMIT 1",
-            )?
-            .query_row(
-                params![
-                    title,
-                    sort_at.saturating_sub(fold.title_window_ms),
-                    sort_at.saturating_add(fold.title_window_ms)
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
-    }
-    if let Some(story_id) = found {
-        let folded = tx
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND source_id != ?2)",
-            )?
-            .query_row(params![story_id, source_id], |r| r.get(0))?;
-        return Ok((story_id, Some(folded)));
+        return Ok((story_id, Some(true)));
     }
     // Its only copy is its primary: primary_item_id is set once there are more.
     let entry_id = new_entry_id(tx, identified)?;
@@ -119,17 +130,6 @@ pub(super) fn settle_story(tx: &Connection, story_id: i64) -> Result<(), StoreEr
     ))?
     .execute([story_id])?;
     Ok(())
-}
-
-/// A title reduced to its words, lowercased, for `title_match`; `None` for titles
-/// too short to tell stories apart ("Update", "Links for today").
-fn title_key(title: &str) -> Option<String> {
-    let words: Vec<String> = title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    (words.len() >= 4).then(|| words.join(" "))
 }
 
 /// After items left `stories`: drops the stories left empty, and gives the
