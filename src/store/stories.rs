@@ -52,6 +52,11 @@ pub(super) fn find_or_create_story(
     // Kept whatever the policy, so that a title rule turned on later also
     // finds the stories made before.
     let title_key = identified.item.title.as_deref().and_then(title_key);
+    let dated = identified
+        .item
+        .published
+        .or(identified.item.updated)
+        .map(super::to_millis);
     if let Some(link) = link_key {
         let found: Option<i64> = tx
             .prepare_cached("SELECT id FROM stories WHERE link_key = ?1")?
@@ -68,7 +73,7 @@ pub(super) fn find_or_create_story(
     }
     if fold.by_title()
         && let Some(title) = &title_key
-        && let Some(story_id) = story_by_title(tx, fold, source_id, title, sort_at)?
+        && let Some(story_id) = story_by_title(tx, fold, source_id, title, dated, sort_at)?
     {
         return Ok((story_id, Some(true)));
     }

@@ -7,12 +7,21 @@ use rusqlite::{Connection, params};
 use super::StoreError;
 use super::stories::FoldPolicy;
 
+/// Words a title needs to fold on its own (within the window); shorter ones
+/// ("Standard Ebooks", "Episode 12") fold only with the same publication time.
+const TITLE_WORDS: usize = 4;
+
 /// The story an item of `source_id` titled `title` (a [`title_key`]) joins
 /// by that title, the nearest in time within the window: with `title_match`,
 /// any such story; otherwise one carried by another source of the item's own
 /// site (the host of the feeds' home links, see [`crate::identity::site_of`]),
 /// as a publisher's Atom and JSON feeds are, whose links may differ (a link post
 /// pointing at the page it links to in one, at its permalink in the other).
+///
+/// A title of fewer than four words says too little to fold on: it folds only
+/// into a story that another source of the site dated (published, else
+/// updated) at the very same millisecond as this item (`dated`), as two formats
+/// of one post are.
 ///
 /// Never a story the item's own source already carries: one source showing one
 /// title twice in the window ("Open thread for the weekend", a podcast's
@@ -23,8 +32,13 @@ pub(super) fn story_by_title(
     fold: FoldPolicy,
     source_id: i64,
     title: &str,
+    dated: Option<i64>,
     sort_at: i64,
 ) -> Result<Option<i64>, StoreError> {
+    let long = title.split(' ').count() >= TITLE_WORDS;
+    if !long && (!fold.same_site_titles || dated.is_none()) {
+        return Ok(None);
+    }
     let candidates: Vec<i64> = tx
         .prepare_cached(
             "SELECT id FROM stories WHERE title_key = ?1 AND sort_at BETWEEN ?2 AND ?3
@@ -45,21 +59,24 @@ pub(super) fn story_by_title(
     }
     let own_site = site_of_source(tx, source_id)?;
     for story_id in candidates {
-        let carriers: Vec<i64> = tx
-            .prepare_cached("SELECT DISTINCT source_id FROM items WHERE story_id = ?1")?
-            .query_map([story_id], |r| r.get(0))?
+        let copies: Vec<(i64, Option<i64>)> = tx
+            .prepare_cached(
+                "SELECT source_id, coalesce(published, updated) FROM items WHERE story_id = ?1",
+            )?
+            .query_map([story_id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        if carriers.contains(&source_id) {
+        if copies.iter().any(|(source, _)| *source == source_id) {
             continue;
         }
-        if fold.title_match {
+        if long && fold.title_match {
             return Ok(Some(story_id));
         }
-        if own_site.is_some() {
-            for other in carriers {
-                if site_of_source(tx, other)? == own_site {
-                    return Ok(Some(story_id));
-                }
+        if !fold.same_site_titles || own_site.is_none() {
+            continue;
+        }
+        for (other, other_dated) in copies {
+            if (long || other_dated == dated) && site_of_source(tx, other)? == own_site {
+                return Ok(Some(story_id));
             }
         }
     }
@@ -75,16 +92,15 @@ fn site_of_source(tx: &Connection, source_id: i64) -> Result<Option<String>, Sto
     Ok(crate::identity::site_of(home.as_deref(), &feed))
 }
 
-/// A title reduced to its words, lowercased, for folding by title; `None` for
-/// titles too short to tell stories apart ("Update", "Links for today",
-/// "Episode 12").
+/// A title reduced to its words, lowercased and joined by single spaces, for
+/// folding by title; `None` for a title without a word.
 pub(super) fn title_key(title: &str) -> Option<String> {
     let words: Vec<String> = title
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    (words.len() >= 4).then(|| words.join(" "))
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 #[cfg(test)]
@@ -353,7 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn titles_fold_only_within_the_window_and_with_four_words() {
+    fn titles_fold_only_within_the_window() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, ids) = store_of(
             &dir,
@@ -370,20 +386,72 @@ mod tests {
             &mut store,
             ids[0],
             None,
-            vec![
-                post("https://example.org/a/1", TITLE, 8),
-                post("https://example.org/a/2", "Episode 12: Ferrite", 10),
-            ],
+            vec![post("https://example.org/a", TITLE, 8)],
         );
         read(
             &mut store,
             ids[1],
             None,
-            vec![
-                post("https://example.org/b/1", TITLE, 10),
-                post("https://example.org/b/2", "Episode 12: Ferrite", 10),
+            vec![post("https://example.org/b", TITLE, 10)],
+        );
+        assert_eq!(shown(&store).len(), 2);
+    }
+
+    #[test]
+    fn a_short_title_folds_only_when_dated_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, ids) = store_of(
+            &dir,
+            &[
+                ("atom", "https://example.org/feed.atom"),
+                ("json", "https://example.org/feed.json"),
+                ("other", "https://other.example.net/feed.json"),
             ],
         );
-        assert_eq!(shown(&store).len(), 4);
+        read(
+            &mut store,
+            ids[0],
+            None,
+            vec![
+                post("https://ebooks.example.com/", "Standard Ebooks", 10),
+                post("https://example.org/episodes/12", "Episode 12", 10),
+            ],
+        );
+        // The same link post in the other format, at the same time: one story.
+        // An "Episode 12" an hour later, or another site's at the same time, is
+        // another post.
+        read(
+            &mut store,
+            ids[1],
+            None,
+            vec![
+                post("https://example.org/2026/ebooks", "Standard Ebooks", 10),
+                post("https://example.org/e?n=12", "Episode 12", 11),
+            ],
+        );
+        read(
+            &mut store,
+            ids[2],
+            None,
+            vec![post("https://other.example.net/12", "Episode 12", 10)],
+        );
+        assert_eq!(
+            shown(&store),
+            [
+                (
+                    "https://ebooks.example.com/".to_string(),
+                    names(&["atom", "json"])
+                ),
+                ("https://example.org/e?n=12".to_string(), names(&["json"])),
+                (
+                    "https://example.org/episodes/12".to_string(),
+                    names(&["atom"])
+                ),
+                (
+                    "https://other.example.net/12".to_string(),
+                    names(&["other"])
+                ),
+            ]
+        );
     }
 }
