@@ -1,0 +1,457 @@
+//! Text out of publisher markup: titles as the plain text their publisher meant,
+//! summaries with their paragraphs kept apart, and plain text made HTML.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use ammonia::Builder;
+
+/// Elements that end a line of text where they open or close: paragraphs, list
+/// items, line breaks, headings, table rows and cells, ... (the HTML standard's
+/// block-level and line-breaking elements). Their boundaries become white space
+/// in text, so `here.</p><p>The` never reads `here.The`.
+const BREAKING: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "legend",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Keeps only the line-breaking elements, bare: no attributes, so every `<` in
+/// what it writes opens one of them, and text is escaped as html5ever escapes it.
+/// The content of `script` and `style` goes (ammonia's default).
+static BREAKS_ONLY: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut builder = Builder::empty();
+    builder
+        .tags(BREAKING.iter().copied().collect())
+        .generic_attributes(HashSet::new())
+        .tag_attributes(Default::default())
+        .link_rel(None);
+    builder
+});
+
+/// Plain text of an HTML fragment (a summary, a title that is markup): tags
+/// stripped (with the content of script and style), entities decoded once, the
+/// boundaries of paragraphs, list items, line breaks and other blocks read as
+/// white space, and white space folded.
+pub fn plain_text(html: &str) -> String {
+    if !html.contains(['<', '&']) {
+        return fold_white_space(html);
+    }
+    let serialized = BREAKS_ONLY.clean(html).to_string();
+    let mut text = String::with_capacity(serialized.len());
+    let mut rest = serialized.as_str();
+    // Every `<` opens a kept element (text has its own escaped as `&lt;`).
+    while let Some(open) = rest.find('<') {
+        text.push_str(&unescape_serialized(&rest[..open]));
+        text.push(' ');
+        rest = rest[open..].split_once('>').map_or("", |(_, after)| after);
+    }
+    text.push_str(&unescape_serialized(rest));
+    fold_white_space(&text)
+}
+
+/// Runs of white space as one space, none at either end.
+fn fold_white_space(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Undoes the escaping html5ever's serializer applies to text nodes (and only that),
+/// so this is exact for text that went through a [`Builder`].
+fn unescape_serialized(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
+}
+
+/// How a title's text is to be read, as its format says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TitleMarkup {
+    /// Plain text (Atom `type="text"`): every character is the publisher's.
+    Text,
+    /// Markup (Atom `type="html"` or `"xhtml"`): tags go, entities decode once.
+    Html,
+    /// A format that does not say (RSS, JSON Feed): read as markup only when it
+    /// holds some, see [`holds_markup`].
+    Unknown,
+}
+
+/// The plain text of a title, white space folded.
+pub fn title_text(raw: &str, markup: TitleMarkup) -> String {
+    match markup {
+        TitleMarkup::Text => fold_white_space(raw),
+        TitleMarkup::Html => plain_text(raw),
+        TitleMarkup::Unknown if holds_markup(raw) => plain_text(raw),
+        TitleMarkup::Unknown => fold_white_space(&decode_references(raw)),
+    }
+}
+
+/// Elements whose closing tag, or whose opening tag with an attribute, shows a
+/// title holds markup: the inline elements publishers put in titles, the blocks
+/// some wrap them in, and script and style (whose content then goes too).
+const TITLE_ELEMENTS: &[&str] = &[
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "del", "dfn", "div", "em",
+    "font", "h1", "h2", "h3", "h4", "h5", "h6", "i", "ins", "kbd", "mark", "nobr", "p", "q", "s",
+    "samp", "script", "small", "span", "strike", "strong", "style", "sub", "sup", "time", "tt",
+    "u", "var",
+];
+
+/// Elements never closed, which alone show markup: a line break, a break
+/// opportunity, an image (the emoji images of some blogs).
+const TITLE_VOID_ELEMENTS: &[&str] = &["br", "wbr", "img"];
+
+/// Whether a title from a format that does not say (RSS, JSON Feed) is markup:
+/// it holds a closing tag of a [`TITLE_ELEMENTS`] element (`</b>`, `</a>`), an
+/// opening one with an attribute (`<a href="…">`, `<span class=x>`), or a
+/// [`TITLE_VOID_ELEMENTS`] one (`<br>`). Anything else is text: "a < b",
+/// "Vec<u8>", "Option<String>", and also tags named alone, as in "The <code>
+/// element", "Die Rückkehr von <i> und <b>" or "<script> explained", which titles
+/// about HTML hold far more often than unclosed markup.
+pub fn holds_markup(title: &str) -> bool {
+    let bytes = title.as_bytes();
+    let name_at = |from: usize| {
+        let len = bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let name = title[from..from + len].to_ascii_lowercase();
+        (name, from + len)
+    };
+    let space_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_whitespace);
+    memchr::memchr_iter(b'<', bytes).any(|open| {
+        if bytes.get(open + 1) == Some(&b'/') {
+            let (name, end) = name_at(open + 2);
+            let end = end
+                + bytes[end..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
+            return bytes.get(end) == Some(&b'>') && TITLE_ELEMENTS.contains(&name.as_str());
+        }
+        let (name, end) = name_at(open + 1);
+        if TITLE_VOID_ELEMENTS.contains(&name.as_str()) {
+            return matches!(bytes.get(end), Some(b'>' | b'/')) || space_at(end);
+        }
+        TITLE_ELEMENTS.contains(&name.as_str()) && space_at(end) && has_attribute(&title[end..])
+    })
+}
+
+/// Whether `rest` (what follows a tag's name) starts with an attribute: white
+/// space, a name, `=`.
+fn has_attribute(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    let name_len = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':'))
+        .count();
+    name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+}
+
+/// `text` with its HTML character references decoded, once: `&amp;`, `&#8217;`,
+/// `&#x24;`, `&eacute;`. Only complete references count (name or number, then
+/// `;`); a `&` or `<` that starts none stays as it is ("AT&T", "a < b").
+pub fn decode_references(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        match reference_len(rest) {
+            Some(len) => {
+                out.push_str(&decode_reference(&rest[..len]));
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of the character reference `s` starts with (`&name;`, `&#123;`,
+/// `&#x7B;`), if it starts with one.
+fn reference_len(s: &str) -> Option<usize> {
+    let body = s.strip_prefix('&')?;
+    let (digits, skip): (fn(&u8) -> bool, usize) = match body.as_bytes() {
+        [b'#', b'x' | b'X', ..] => (u8::is_ascii_hexdigit, 2),
+        [b'#', ..] => (u8::is_ascii_digit, 1),
+        [first, ..] if first.is_ascii_alphabetic() => (u8::is_ascii_alphanumeric, 0),
+        _ => return None,
+    };
+    // No reference is longer (the longest entity name has 31 characters).
+    let len = body.as_bytes()[skip..]
+        .iter()
+        .take(40)
+        .take_while(|b| digits(b))
+        .count();
+    (len > 0 && body.as_bytes().get(skip + len) == Some(&b';')).then_some(1 + skip + len + 1)
+}
+
+/// One complete reference decoded as HTML does (html5ever's table and rules);
+/// an unknown name stays as written.
+fn decode_reference(reference: &str) -> String {
+    static TEXT_ONLY: LazyLock<Builder<'static>> = LazyLock::new(Builder::empty);
+    let decoded = unescape_serialized(&TEXT_ONLY.clean(reference).to_string());
+    // A name HTML does not know, but that begins with a legacy one (`&notit;`),
+    // decodes only in part and keeps its `;`: it was not a reference.
+    if decoded.ends_with(';') {
+        reference.to_string()
+    } else {
+        decoded
+    }
+}
+
+/// Rough text of an HTML fragment for the search index: tags removed, the common
+/// entities decoded. Much cheaper than [`plain_text`], and exact enough for words.
+pub fn text_for_index(html: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(html.len().min(max_chars * 2));
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+        if out.len() >= max_chars * 4 {
+            break;
+        }
+    }
+    let out = out
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ");
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(max_chars)
+        .collect()
+}
+
+/// Escapes plain text for use as HTML. Paragraphs (parted by a blank line)
+/// become `<p>` elements, so they stay apart wherever the HTML is shown; other
+/// line breaks stay as they are (hard-wrapped text must not break at each line).
+pub fn text_to_html(text: &str) -> String {
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut lines: Vec<&str> = Vec::new();
+    for line in text.lines().chain([""]) {
+        if line.trim().is_empty() {
+            if !lines.is_empty() {
+                paragraphs.push(lines.join("\n"));
+                lines.clear();
+            }
+        } else {
+            lines.push(line);
+        }
+    }
+    if paragraphs.len() < 2 {
+        return escape_html(text);
+    }
+    paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape_html(p)))
+        .collect()
+}
+
+/// `text` with the characters HTML gives a meaning escaped.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_boundaries_keep_words_apart() {
+        let cases = [
+            (
+                "<p>…ends here.</p><p>The next…</p>",
+                "…ends here. The next…",
+            ),
+            ("<ul><li>one</li><li>two</li></ul>after", "one two after"),
+            ("line<br>break<br/>again", "line break again"),
+            (
+                "<h2>Head</h2>Body<blockquote>Quote</blockquote>",
+                "Head Body Quote",
+            ),
+            ("<div>a</div><div>b</div><hr>c", "a b c"),
+            (
+                "<table><tr><td>cell</td><td>next</td></tr><tr><th>row</th></tr></table>",
+                "cell next row",
+            ),
+            ("<pre>code</pre>text", "code text"),
+            ("<dl><dt>term</dt><dd>meaning</dd></dl>", "term meaning"),
+            // Inline elements do not part words.
+            (
+                "<b>W</b>ord and <a href=\"x\">li</a>nk<span>s</span>",
+                "Word and links",
+            ),
+        ];
+        for (html, text) in cases {
+            assert_eq!(plain_text(html), text, "{html}");
+        }
+    }
+
+    #[test]
+    fn plain_text_strips_tags_and_decodes_entities_once() {
+        assert_eq!(plain_text("<b>Bold</b> &amp; <i>brave</i>"), "Bold & brave");
+        assert_eq!(plain_text("a < b &lt;c&gt;"), "a < b <c>");
+        assert_eq!(plain_text("&amp;amp; &amp;lt;p&amp;gt;"), "&amp; &lt;p&gt;");
+        assert_eq!(plain_text("  spread\n  out  "), "spread out");
+        assert_eq!(
+            plain_text("x<script>evil()</script>y<style>p{}</style>z"),
+            "xyz"
+        );
+        assert_eq!(plain_text("<p title=\"a>b\" class=c>kept</p>"), "kept");
+    }
+
+    #[test]
+    fn text_titles_keep_every_character() {
+        for title in [
+            "Using Option<String> in Rust",
+            "AT&amp;T is spelt AT&T",
+            "<b>not bold</b> & <script>not run</script>",
+        ] {
+            assert_eq!(title_text(title, TitleMarkup::Text), title);
+        }
+        assert_eq!(
+            title_text("  Folded\n\t white   space ", TitleMarkup::Text),
+            "Folded white space"
+        );
+    }
+
+    #[test]
+    fn html_titles_lose_their_tags_and_decode_entities_once() {
+        let cases = [
+            (
+                "Using <code>Option&lt;String&gt;</code> in Rust",
+                "Using Option<String> in Rust",
+            ),
+            ("Tom &amp;amp; Jerry", "Tom &amp; Jerry"),
+            ("It&#8217;s <em>here</em>", "It’s here"),
+            ("<p>One</p><p>Two</p>", "One Two"),
+        ];
+        for (html, text) in cases {
+            assert_eq!(title_text(html, TitleMarkup::Html), text, "{html}");
+        }
+    }
+
+    #[test]
+    fn titles_of_unsaid_markup_are_markup_only_when_they_hold_real_tags() {
+        let cases = [
+            // Text, every character kept.
+            ("a < b", "a < b"),
+            ("Vec<u8> and Option<String>", "Vec<u8> and Option<String>"),
+            ("<script> explained", "<script> explained"),
+            ("The <code> element", "The <code> element"),
+            (
+                "Die Rückkehr von <i> und <b>",
+                "Die Rückkehr von <i> und <b>",
+            ),
+            ("x<y>z</y>", "x<y>z</y>"),
+            ("AT&T, Q&A & R&D", "AT&T, Q&A & R&D"),
+            // Text with references, decoded once.
+            ("Left, Right &amp; Center", "Left, Right & Center"),
+            ("Tom &amp;amp; Jerry", "Tom &amp; Jerry"),
+            (
+                "&#x0024;4300 &#8211; caf&eacute; &lt;br&gt;",
+                "$4300 – café <br>",
+            ),
+            ("&unknown; &notit; &#; & ;", "&unknown; &notit; &#; & ;"),
+            // Markup: tags go, entities decode once.
+            ("<b>Bold</b> move", "Bold move"),
+            ("1930ft<sup>2</sup> &#x0024;4300", "1930ft2 $4300"),
+            ("raise <span class='rupee'>₹</span>4,000", "raise ₹4,000"),
+            (
+                "<a href=\"https://example.org/\">Link</a> post",
+                "Link post",
+            ),
+            ("Line<br>break", "Line break"),
+            ("emoji <img src=\"x.png\" alt=\"\"> day", "emoji day"),
+            ("x<script>alert(1)</script>y", "xy"),
+            ("<i>Vec&lt;u8&gt;</i> &amp;amp;", "Vec<u8> &amp;"),
+        ];
+        for (title, text) in cases {
+            assert_eq!(title_text(title, TitleMarkup::Unknown), text, "{title}");
+        }
+    }
+
+    #[test]
+    fn plain_text_paragraphs_stay_apart_as_html() {
+        assert_eq!(
+            text_to_html("First <one>.\n\nSecond & last,\nwrapped.\r\n \r\nThird"),
+            "<p>First &lt;one&gt;.</p><p>Second &amp; last,\nwrapped.</p><p>Third</p>"
+        );
+        assert_eq!(
+            text_to_html("one line\nand \"two\""),
+            "one line\nand &quot;two&quot;"
+        );
+        assert_eq!(text_to_html("\n\nlone\n\n"), "\n\nlone\n\n");
+    }
+}
