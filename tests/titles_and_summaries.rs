@@ -7,17 +7,18 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::{FeedHost, RunningDaemon, Setup, run_tributary, schedule_every_second};
+use tributary::render::FeedMeta;
 use tributary::render::html::{RiverPage, render_html};
 use tributary::render::json::render_json;
 use tributary::render::markdown::render_markdown;
-use tributary::render::FeedMeta;
 use tributary::store::{SourceRef, StoredItem, Story};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const TITLE: &str = "Using Option<String> in Rust";
 const FEED_TITLE: &str = "Notes on Vec<u8> & friends";
 /// The summary's HTML, and the text it reads as.
-const SUMMARY: &str = "<p>…ends here.</p><p>The next…</p><ul><li>one</li><li>two</li></ul>line<br>break";
+const SUMMARY: &str =
+    "<p>…ends here.</p><p>The next…</p><ul><li>one</li><li>two</li></ul>line<br>break";
 const SUMMARY_TEXT: &str = "…ends here. The next… one two line break";
 
 /// An Atom feed whose title and entry title are text with `<` and `&` in them.
@@ -96,11 +97,21 @@ async fn a_text_title_and_a_summary_read_right_in_every_output() {
     std::fs::create_dir(&out_dir).unwrap();
     let out = run_tributary(
         &setup.config,
-        &["export", "--format", "markdown", "--out", out_dir.to_str().unwrap()],
+        &[
+            "export",
+            "--format",
+            "markdown",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
     )
     .await;
     assert!(out.status.success(), "{out:?}");
-    let file = std::fs::read_dir(&out_dir).unwrap().next().unwrap().unwrap();
+    let file = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
     let text = std::fs::read_to_string(file.path()).unwrap();
     let yaml = front_matter(&text);
     assert_eq!(yaml["title"].as_str(), Some(TITLE), "{text}");
@@ -169,7 +180,11 @@ fn words(n: usize) -> Vec<String> {
 fn fitting(words: &[String], max_chars: usize) -> String {
     let mut text = String::new();
     for w in words {
-        let longer = if text.is_empty() { w.clone() } else { format!("{text} {w}") };
+        let longer = if text.is_empty() {
+            w.clone()
+        } else {
+            format!("{text} {w}")
+        };
         if longer.chars().count() > max_chars {
             break;
         }
@@ -191,7 +206,10 @@ fn summaries_keep_their_words_apart_in_the_page_the_json_feed_and_markdown() {
     let json: serde_json::Value = serde_json::from_slice(&render_json(&meta, &stories)).unwrap();
     assert_eq!(json["items"][0]["summary"], SUMMARY_TEXT);
     let markdown = render_markdown(&stories[0]);
-    assert_eq!(front_matter(&markdown)["summary"].as_str(), Some(SUMMARY_TEXT));
+    assert_eq!(
+        front_matter(&markdown)["summary"].as_str(),
+        Some(SUMMARY_TEXT)
+    );
 }
 
 #[test]
