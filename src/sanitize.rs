@@ -1,6 +1,6 @@
 //! Making publisher content safe to pass on: sanitized HTML (ammonia) with relative
-//! URLs made absolute, plain text for titles, and the one rule for which URLs may
-//! be published at all.
+//! URLs made absolute, the one rule for which URLs may be published at all, and
+//! (`text`) plain text for titles, summaries and the search index.
 
 use std::borrow::Cow;
 use std::collections::HashSet;

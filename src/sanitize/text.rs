@@ -250,24 +250,36 @@ fn decode_reference(reference: &str) -> String {
 }
 
 /// Rough text of an HTML fragment for the search index: tags removed, the common
-/// entities decoded. Much cheaper than [`plain_text`], and exact enough for words.
+/// entities decoded. Much cheaper than [`plain_text`], and exact enough for words:
+/// block boundaries (and images) part words as in [`plain_text`], inline tags do
+/// not split them (`<em>un</em>believable` is one word), and the content of
+/// script and style is not text.
 pub fn text_for_index(html: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(html.len().min(max_chars * 2));
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let tag = &rest[open + 1..];
+        // An unclosed `<` ends the text, as a browser reads it.
+        let Some(close) = tag.find('>') else {
+            rest = "";
+            break;
+        };
+        let name = tag.strip_prefix('/').unwrap_or(tag);
+        let name = &name[..name.bytes().take_while(u8::is_ascii_alphanumeric).count()];
+        rest = &tag[close + 1..];
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if !tag.starts_with('/') && (is("script") || is("style")) {
+            rest = after_end_tag(rest, name);
+        } else if name.is_empty() || is("img") || BREAKING.iter().any(|b| is(b)) {
+            out.push(' ');
         }
         if out.len() >= max_chars * 4 {
+            rest = "";
             break;
         }
     }
+    out.push_str(rest);
     let out = out
         .replace("&amp;", "&")
         .replace("&lt;", "<")
@@ -281,6 +293,17 @@ pub fn text_for_index(html: &str, max_chars: usize) -> String {
         .chars()
         .take(max_chars)
         .collect()
+}
+
+/// What follows the end tag of the raw-text element `name` (script, style) in
+/// `html`, which starts inside it; nothing when the element is never closed.
+fn after_end_tag<'a>(html: &'a str, name: &str) -> &'a str {
+    let end = format!("</{}", name.to_ascii_lowercase());
+    let lower = html.to_ascii_lowercase();
+    match lower.find(&end) {
+        Some(at) => html[at..].split_once('>').map_or("", |(_, after)| after),
+        None => "",
+    }
 }
 
 /// Escapes plain text for use as HTML. Paragraphs (parted by a blank line)
@@ -438,6 +461,34 @@ mod tests {
         for (title, text) in cases {
             assert_eq!(title_text(title, TitleMarkup::Unknown), text, "{title}");
         }
+    }
+
+    #[test]
+    fn index_text_keeps_words_whole_and_apart() {
+        let cases = [
+            ("<p>ends here.</p><p>The next</p>", "ends here. The next"),
+            (
+                "<ul><li>one</li><li>two</li></ul>a<br>b<img src=x>c",
+                "one two a b c",
+            ),
+            ("<em>un</em>believable <b>W</b>ord", "unbelievable Word"),
+            (
+                "x<script>var hidden = 1;</script>y <STYLE>p{}</STYLE>z",
+                "xy z",
+            ),
+            (
+                "Tom &amp; Jerry &lt;3 <!-- note --> end",
+                "Tom & Jerry <3 end",
+            ),
+            ("unclosed <a href=", "unclosed"),
+        ];
+        for (html, text) in cases {
+            assert_eq!(text_for_index(html, 100), text, "{html}");
+        }
+        assert_eq!(
+            text_for_index("<p>wörd</p> ".repeat(50).as_str(), 7),
+            "wörd wö"
+        );
     }
 
     #[test]
