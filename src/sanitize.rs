@@ -1,6 +1,6 @@
 //! Making publisher content safe to pass on: sanitized HTML (ammonia) with relative
 //! URLs made absolute, the one rule for which URLs may be published at all, and
-//! (`text`) plain text for titles, summaries and the search index.
+//! plain text for summaries and the search index (`text`) and for titles (`title`).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -9,11 +9,10 @@ use ammonia::{Builder, UrlRelative, UrlRelativeEvaluate};
 use url::Url;
 
 mod text;
+mod title;
 
-pub use text::{
-    TitleMarkup, decode_references, holds_markup, plain_text, text_for_index, text_to_html,
-    title_text,
-};
+pub use text::{plain_text, text_for_index, text_to_html};
+pub use title::{TitleMarkup, decode_references, holds_markup, title_text};
 
 /// The schemes a published URL may have: pages and mail. Everything else a feed
 /// may name (`javascript:`, `data:`, `vbscript:`, `file:`, ...) either runs code in
