@@ -1,12 +1,18 @@
 //! Making publisher content safe to pass on: sanitized HTML (ammonia) with relative
-//! URLs made absolute, plain text for titles, and the one rule for which URLs may
-//! be published at all.
+//! URLs made absolute, the one rule for which URLs may be published at all, and
+//! plain text for summaries and the search index (`text`) and for titles (`title`).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative, UrlRelativeEvaluate};
 use url::Url;
+
+mod text;
+mod title;
+
+pub use text::{plain_text, text_for_index, text_to_html};
+pub use title::{TitleMarkup, decode_references, holds_markup, title_text};
 
 /// The schemes a published URL may have: pages and mail. Everything else a feed
 /// may name (`javascript:`, `data:`, `vbscript:`, `file:`, ...) either runs code in
@@ -88,77 +94,6 @@ impl<'a> UrlRelativeEvaluate<'a> for ResolveAgainst {
     fn evaluate<'url>(&self, href: &'url str) -> Option<Cow<'url, str>> {
         resolve_url(Some(&self.0), href).map(|u| Cow::Owned(String::from(u)))
     }
-}
-
-/// Plain text from a title that may hold markup or entities: tags stripped
-/// (with the content of script and style), entities decoded, white space folded.
-pub fn plain_text(text: &str) -> String {
-    let stripped;
-    let text = if text.contains(['<', '&']) {
-        stripped = unescape_serialized(&Builder::empty().clean(text).to_string());
-        stripped.as_str()
-    } else {
-        text
-    };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Undoes the escaping html5ever's serializer applies to text nodes (and only that),
-/// so this is exact for text that went through `Builder::empty()`.
-fn unescape_serialized(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&amp;", "&")
-}
-
-/// Rough text of an HTML fragment for the search index: tags removed, the common
-/// entities decoded. Much cheaper than [`plain_text`], and exact enough for words.
-pub fn text_for_index(html: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(html.len().min(max_chars * 2));
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-        if out.len() >= max_chars * 4 {
-            break;
-        }
-    }
-    let out = out
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ");
-    out.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(max_chars)
-        .collect()
-}
-
-/// Escapes plain text for use as HTML.
-pub fn text_to_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -260,13 +195,5 @@ mod tests {
             !clean.contains("javascript") && !clean.contains("ftp:"),
             "{clean}"
         );
-    }
-
-    #[test]
-    fn titles_become_plain_text() {
-        assert_eq!(plain_text("<b>Bold</b> &amp; <i>brave</i>"), "Bold & brave");
-        assert_eq!(plain_text("a < b &lt;c&gt;"), "a < b <c>");
-        assert_eq!(plain_text("  spread\n  out  "), "spread out");
-        assert_eq!(plain_text("x<script>evil()</script>y"), "xy");
     }
 }

@@ -25,7 +25,7 @@ use feed_rs::model::{self as fm, FeedType};
 use url::Url;
 
 use crate::model::{Enclosure, Feed, FeedFormat, Item, Person, writable_date};
-use crate::sanitize::{http_base, plain_text, resolve_url, text_to_html};
+use crate::sanitize::{TitleMarkup, http_base, resolve_url, text_to_html, title_text};
 
 pub use html::{discover_feeds, looks_like_html};
 use json::repair_json_feed;
@@ -117,14 +117,11 @@ fn convert(feed: fm::Feed, url: &Url, doc_base: &Url) -> Feed {
     let items = feed
         .entries
         .into_iter()
-        .map(|e| convert_entry(e, url, doc_base))
+        .map(|e| convert_entry(e, format, url, doc_base))
         .collect();
     Feed {
         format,
-        title: feed
-            .title
-            .map(|t| plain_text(&t.content))
-            .filter(|t| !t.is_empty()),
+        title: feed.title.and_then(|t| plain_title(&t, format)),
         link: alternate_link(&feed.links, url),
         id: Some(feed.id).filter(|id| !id.is_empty()),
         updated: feed.updated.and_then(writable_date),
@@ -135,7 +132,7 @@ fn convert(feed: fm::Feed, url: &Url, doc_base: &Url) -> Feed {
     }
 }
 
-fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
+fn convert_entry(e: fm::Entry, format: FeedFormat, feed_url: &Url, doc_base: &Url) -> Item {
     let link = alternate_link(&e.links, doc_base);
     // Item HTML resolves against the xml:base in scope, else the item's own page,
     // else the feed: the first of them that is http(s).
@@ -189,10 +186,7 @@ fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
     });
     Item {
         guid: Some(e.id).filter(|id| !id.trim().is_empty()),
-        title: e
-            .title
-            .map(|t| plain_text(&t.content))
-            .filter(|t| !t.is_empty()),
+        title: e.title.and_then(|t| plain_title(&t, format)),
         published: e.published.and_then(writable_date),
         updated: e.updated.and_then(writable_date),
         authors: e
@@ -224,6 +218,21 @@ fn convert_entry(e: fm::Entry, feed_url: &Url, doc_base: &Url) -> Item {
         base: html_base.map(String::from),
         link,
     }
+}
+
+/// A feed's or entry's title as plain text (SPEC §5.2). Atom says whether a
+/// title is text (`type="text"`: every character kept) or markup (`"html"`,
+/// `"xhtml"`: tags stripped, entities decoded once); RSS and JSON Feed do not, so
+/// theirs are read as markup only when they hold real tags ([`holds_markup`]).
+///
+/// [`holds_markup`]: crate::sanitize::holds_markup
+fn plain_title(t: &fm::Text, format: FeedFormat) -> Option<String> {
+    let markup = match (format, t.content_type.subty().as_str()) {
+        (_, "html" | "xhtml" | "xhtml+xml") => TitleMarkup::Html,
+        (FeedFormat::Atom, _) => TitleMarkup::Text,
+        _ => TitleMarkup::Unknown,
+    };
+    Some(title_text(&t.content, markup)).filter(|t| !t.is_empty())
 }
 
 fn text_html(t: &fm::Text) -> String {

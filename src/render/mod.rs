@@ -7,6 +7,7 @@ pub mod json;
 pub mod markdown;
 pub mod opml;
 pub mod rss;
+mod shorten;
 
 use std::borrow::Cow;
 
@@ -17,6 +18,8 @@ use crate::categorize::slug;
 use crate::identity::without_tracking;
 use crate::sanitize::{safe_url, sanitize_html};
 use crate::store::{SourceRef, StoredItem, Story};
+
+pub use shorten::shorten;
 
 /// What a rendered feed says about itself.
 #[derive(Debug, Clone)]
@@ -102,15 +105,8 @@ pub fn entry_updated(story: &Story) -> DateTime<Utc> {
     )
 }
 
-/// `text` cut to at most `max_chars` characters; a cut one ends in `ellipsis`
-/// after its trailing white space is dropped.
-pub fn shorten(text: String, max_chars: usize, ellipsis: &str) -> String {
-    if text.chars().count() <= max_chars {
-        return text;
-    }
-    let cut: String = text.chars().take(max_chars).collect();
-    format!("{}{ellipsis}", cut.trim_end())
-}
+/// Longest title made from an untitled entry's text, in characters.
+const TITLE_FROM_TEXT_CHARS: usize = 80;
 
 /// The title an entry shows: its own, else a cut of its text, else its link
 /// (when that may be published).
@@ -125,12 +121,7 @@ pub fn entry_title(item: &StoredItem) -> String {
         .map(crate::sanitize::plain_text)
         .unwrap_or_default();
     if !text.is_empty() {
-        let cut: String = text.chars().take(80).collect();
-        return if cut.len() < text.len() {
-            format!("{cut}…")
-        } else {
-            cut
-        };
+        return shorten(text, TITLE_FROM_TEXT_CHARS, "…");
     }
     item_link(item).unwrap_or_else(|| "(untitled)".to_string())
 }
