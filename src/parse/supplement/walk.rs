@@ -1,0 +1,472 @@
+//! The second pass itself: one walk over the document's XML events, noting for
+//! the channel and for each entry the values [`Found`] holds. Vocabularies are
+//! told apart by namespace URI, never by prefix.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use quick_xml::encoding::DecodingReader;
+use quick_xml::escape::{escape, resolve_predefined_entity};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::{NsReader, Reader, XmlVersion};
+
+use super::{Found, FoundPerson, Kind, Supplement};
+
+/// The vocabularies the pass reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ns {
+    /// no namespace (RSS 0.91 to 2.0), RSS 1.0 or RSS 0.90
+    Rss,
+    Atom,
+    Dc,
+    DcTerms,
+    Itunes,
+    Media,
+    Other,
+}
+
+fn vocabulary(ns: &ResolveResult) -> Ns {
+    let uri = match ns {
+        ResolveResult::Bound(ns) => ns.0,
+        ResolveResult::Unbound => return Ns::Rss,
+        ResolveResult::Unknown(_) => return Ns::Other,
+    };
+    match uri {
+        "http://purl.org/rss/1.0/" | "http://my.netscape.com/rdf/simple/0.1/" => Ns::Rss,
+        "http://www.w3.org/2005/Atom" | "http://purl.org/atom/ns#" => Ns::Atom,
+        "http://purl.org/dc/elements/1.1/" => Ns::Dc,
+        "http://purl.org/dc/terms/" => Ns::DcTerms,
+        // Media RSS is declared with and without the trailing slash.
+        "http://search.yahoo.com/mrss/" | "http://search.yahoo.com/mrss" => Ns::Media,
+        // Publishers write Apple's namespace as `DTDs/Podcast-1.0.dtd` too.
+        _ if uri.eq_ignore_ascii_case("http://www.itunes.com/dtds/podcast-1.0.dtd") => Ns::Itunes,
+        _ => Ns::Other,
+    }
+}
+
+/// What an open element is to the pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// the document element: `<rss>`, `<rdf:RDF>` or `<feed>`
+    Root(Root),
+    /// RSS `<channel>`
+    Channel,
+    /// an RSS `<item>` or Atom `<entry>` feed-rs reads as an entry
+    Entry,
+    /// an `atom:author`
+    Author,
+    /// an `itunes:category`, which may hold subcategories
+    ItunesCategory,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Root {
+    Rss,
+    Rdf,
+    Atom,
+    Other,
+}
+
+/// Where a captured element's text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Guid { permalink: bool },
+    AtomId,
+    Link,
+    PubDate,
+    Description,
+    DcTitle,
+    DcDate,
+    DcDescription,
+    DcCreator,
+    DcSubject,
+    Issued,
+    Created,
+    Modified,
+    AtomPublished,
+    AtomUpdated,
+    ItunesAuthor,
+    ItunesSummary,
+    MediaTitle,
+    MediaDescription { html: bool },
+    MediaCategory,
+    PersonName,
+    PersonEmail,
+    PersonUri,
+}
+
+/// An element whose content is being collected.
+struct Capture {
+    slot: Slot,
+    /// depth of the element captured
+    depth: usize,
+    text: String,
+    /// the content as markup, for a `<description>` that turns out to hold elements
+    markup: String,
+    has_elements: bool,
+}
+
+#[derive(Default)]
+struct Walk {
+    found: Supplement,
+    open: Vec<Place>,
+    capture: Option<Capture>,
+    entry: Option<Found>,
+    author: Option<FoundPerson>,
+}
+
+/// Walks `bytes`; what the walk found up to a syntax error is kept.
+pub fn walk(bytes: &[u8]) -> Supplement {
+    // JSON Feed (or anything else that is not markup) has nothing for this pass.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return Supplement::default();
+    }
+    let Some(text) = as_utf8(bytes) else {
+        return Supplement::default();
+    };
+    let mut reader = NsReader::from_str(&text);
+    let config = reader.config_mut();
+    config.trim_text(false);
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    let mut walk = Walk::default();
+    loop {
+        let Ok((ns, event)) = reader.read_resolved_event() else {
+            break;
+        };
+        let ns = vocabulary(&ns);
+        match event {
+            Event::Start(e) => walk.start(ns, &e, false),
+            Event::Empty(e) => {
+                walk.start(ns, &e, true);
+                walk.end();
+            }
+            Event::End(e) => {
+                if let Some(c) = walk.capture.as_mut().filter(|c| walk.open.len() > c.depth) {
+                    c.markup.push_str("</");
+                    c.markup.push_str(e.name().0);
+                    c.markup.push('>');
+                }
+                walk.end();
+            }
+            // Text only matters inside an element being captured.
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if walk.capture.is_none() => {}
+            Event::Text(t) => walk.text(&t.xml10_content(), &t),
+            Event::CData(t) => walk.text(&t, &escape(&*t)),
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => Cow::Owned(c.to_string()),
+                    _ => resolve_predefined_entity(&r)
+                        .map_or_else(|| Cow::Owned(format!("&{};", &*r)), Cow::Borrowed),
+                };
+                walk.text(&resolved, &format!("&{};", &*r));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    walk.found
+}
+
+/// The document as UTF-8 text: as it is when it already is, else decoded from
+/// the encoding its byte order mark or XML declaration names, as feed-rs reads it.
+fn as_utf8(bytes: &[u8]) -> Option<Cow<'_, str>> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Some(Cow::Borrowed(text));
+    }
+    let mut reader = Reader::from_reader(DecodingReader::new(bytes));
+    let mut buf = Vec::new();
+    if let Ok(Event::Decl(decl)) = reader.read_event_into(&mut buf)
+        && let Some(encoding) = decl.encoder()
+    {
+        // Only the declaration has been read: the decoder may still switch.
+        reader.get_mut().set_encoding(encoding);
+    }
+    let mut rest = String::new();
+    reader.into_inner().read_to_string(&mut rest).ok()?;
+    Some(Cow::Owned(rest))
+}
+
+impl Walk {
+    fn start(&mut self, ns: Ns, e: &BytesStart, empty: bool) {
+        let depth = self.open.len() + 1;
+        if let Some(c) = &mut self.capture {
+            c.has_elements = true;
+            c.markup.push('<');
+            c.markup.push_str(e);
+            c.markup.push('>');
+            // `<b/>` would open an element in HTML that never ends.
+            if empty && !is_void(e.local_name().as_ref()) {
+                c.markup.push_str("</");
+                c.markup.push_str(e.name().0);
+                c.markup.push('>');
+            }
+            self.open.push(Place::Other);
+            return;
+        }
+        let name = e.local_name();
+        let name = name.as_ref();
+        let parent = self.open.last().copied();
+        let place = match (parent, ns, name) {
+            (None, Ns::Rss, "rss") => Place::Root(Root::Rss),
+            (None, _, "RDF") => Place::Root(Root::Rdf),
+            (None, Ns::Atom, "feed") => Place::Root(Root::Atom),
+            (None, _, _) => Place::Root(Root::Other),
+            (Some(Place::Root(Root::Rss | Root::Rdf)), Ns::Rss, "channel") => Place::Channel,
+            // feed-rs reads RSS 0.9x/2.0 items inside the channel, RSS 1.0 and
+            // 0.90 items beside it, Atom entries in the feed.
+            (Some(Place::Channel), Ns::Rss, "item")
+                if self.open.first() == Some(&Place::Root(Root::Rss)) =>
+            {
+                self.begin_entry(Kind::RssItem)
+            }
+            (Some(Place::Root(Root::Rdf)), Ns::Rss, "item") => self.begin_entry(Kind::RdfItem),
+            (Some(Place::Root(Root::Atom)), Ns::Atom, "entry") => {
+                self.begin_entry(Kind::AtomEntry)
+            }
+            (
+                Some(
+                    Place::Entry | Place::Channel | Place::Root(Root::Atom) | Place::ItunesCategory,
+                ),
+                Ns::Itunes,
+                "category",
+            ) => {
+                let scope = self.entry.as_mut().unwrap_or(&mut self.found.channel);
+                if let Some(text) = attr(e, "text").map(|t| t.trim().to_string())
+                    && !text.is_empty()
+                {
+                    scope.itunes_categories.push(text);
+                }
+                Place::ItunesCategory
+            }
+            (Some(Place::Entry | Place::Channel | Place::Root(Root::Atom)), Ns::Atom, "author") => {
+                self.author = Some(FoundPerson::default());
+                Place::Author
+            }
+            _ => Place::Other,
+        };
+        self.open.push(place);
+        if place != Place::Other {
+            return;
+        }
+        let in_entry = self.entry.is_some();
+        let slot = match (parent, ns, name) {
+            (Some(Place::Author), Ns::Atom, "name") => Some(Slot::PersonName),
+            (Some(Place::Author), Ns::Atom, "email") => Some(Slot::PersonEmail),
+            (Some(Place::Author), Ns::Atom, "uri") => Some(Slot::PersonUri),
+            (Some(Place::Entry), ..) => self.entry_slot(ns, name, e),
+            (Some(Place::Channel | Place::Root(Root::Atom)), ..) => self.channel_slot(ns, name),
+            // Media RSS values sit in the item, or in its `media:group` or `media:content`.
+            (_, Ns::Media, _) if in_entry => self.media_slot(name, e),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            self.capture = Some(Capture {
+                slot,
+                depth,
+                text: String::new(),
+                markup: String::new(),
+                has_elements: false,
+            });
+        }
+    }
+
+    fn begin_entry(&mut self, kind: Kind) -> Place {
+        self.entry = Some(Found {
+            kind,
+            ..Found::default()
+        });
+        Place::Entry
+    }
+
+    /// The slot of an element that is a child of an entry; values carried in
+    /// attributes are taken here.
+    fn entry_slot(&mut self, ns: Ns, name: &str, e: &BytesStart) -> Option<Slot> {
+        let entry = self.entry.as_mut()?;
+        let atom_entry = entry.kind == Kind::AtomEntry;
+        Some(match (ns, name) {
+            (Ns::Rss, "guid") if !atom_entry => {
+                let permalink = attr(e, "isPermaLink")
+                    .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
+                Slot::Guid { permalink }
+            }
+            (Ns::Rss, "link") if !atom_entry => Slot::Link,
+            (Ns::Rss, "pubDate") if !atom_entry => Slot::PubDate,
+            (Ns::Rss, "description") if !atom_entry => Slot::Description,
+            (Ns::Rss, "updated") if !atom_entry => {
+                entry.explicit_updated = true;
+                return None;
+            }
+            (Ns::Atom, "id") if atom_entry => Slot::AtomId,
+            (Ns::Atom, "link") if atom_entry => {
+                let rel = attr(e, "rel");
+                if entry.link.is_none() && rel.as_deref().is_none_or(|r| r.trim() == "alternate") {
+                    entry.link = attr(e, "href").map(|h| h.trim().to_string());
+                }
+                return None;
+            }
+            (Ns::Atom, "published") => Slot::AtomPublished,
+            (Ns::Atom, "updated") => {
+                entry.explicit_updated = true;
+                Slot::AtomUpdated
+            }
+            (Ns::Dc, "title") => Slot::DcTitle,
+            (Ns::Dc, "date") => {
+                entry.dc_date_after_pub_date |= entry.pub_date.is_some();
+                Slot::DcDate
+            }
+            (Ns::Dc, "description") => Slot::DcDescription,
+            (Ns::Dc, "creator") => Slot::DcCreator,
+            (Ns::Dc, "subject") => Slot::DcSubject,
+            (Ns::DcTerms, "issued") => Slot::Issued,
+            (Ns::DcTerms, "created") => Slot::Created,
+            (Ns::DcTerms, "modified") => Slot::Modified,
+            (Ns::Itunes, "author") => Slot::ItunesAuthor,
+            (Ns::Itunes, "summary") => Slot::ItunesSummary,
+            (Ns::Media, _) => return self.media_slot(name, e),
+            _ => return None,
+        })
+    }
+
+    /// The slot of an element that is a child of the channel (or Atom feed).
+    fn channel_slot(&self, ns: Ns, name: &str) -> Option<Slot> {
+        Some(match (ns, name) {
+            (Ns::Dc, "title") => Slot::DcTitle,
+            (Ns::Dc, "date") => Slot::DcDate,
+            (Ns::Dc, "creator") => Slot::DcCreator,
+            (Ns::DcTerms, "modified") => Slot::Modified,
+            (Ns::Itunes, "author") => Slot::ItunesAuthor,
+            _ => return None,
+        })
+    }
+
+    /// `media:title`, `media:description`, `media:category`, and the URL of the
+    /// first `media:thumbnail`.
+    fn media_slot(&mut self, name: &str, e: &BytesStart) -> Option<Slot> {
+        match name {
+            "title" => Some(Slot::MediaTitle),
+            "description" => Some(Slot::MediaDescription {
+                html: attr(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("html")),
+            }),
+            "category" => Some(Slot::MediaCategory),
+            "thumbnail" => {
+                let entry = self.entry.as_mut()?;
+                if entry.media_thumbnail.is_none() {
+                    entry.media_thumbnail = attr(e, "url").map(|u| u.trim().to_string());
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn text(&mut self, text: &str, markup: &str) {
+        if let Some(c) = &mut self.capture {
+            c.text.push_str(text);
+            c.markup.push_str(markup);
+        }
+    }
+
+    fn end(&mut self) {
+        let depth = self.open.len();
+        let Some(place) = self.open.pop() else {
+            return;
+        };
+        if let Some(c) = self.capture.take_if(|c| c.depth == depth) {
+            self.store(c);
+        }
+        match place {
+            Place::Entry => {
+                if let Some(entry) = self.entry.take() {
+                    self.found.entries.push(entry);
+                }
+            }
+            Place::Author => {
+                let author = self.author.take().unwrap_or_default();
+                let scope = self.entry.as_mut().unwrap_or(&mut self.found.channel);
+                if author != FoundPerson::default() {
+                    scope.atom_authors.push(author);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn store(&mut self, c: Capture) {
+        let text = c.text.trim();
+        let mixed = c.slot == Slot::Description && c.has_elements;
+        if text.is_empty() && !mixed {
+            return;
+        }
+        if let Some(person) = self.author.as_mut() {
+            match c.slot {
+                Slot::PersonName => set_first(&mut person.name, text),
+                Slot::PersonEmail => set_first(&mut person.email, text),
+                Slot::PersonUri => set_first(&mut person.uri, text),
+                _ => {}
+            }
+            return;
+        }
+        let scope = self.entry.as_mut().unwrap_or(&mut self.found.channel);
+        match c.slot {
+            Slot::Guid { permalink } => {
+                scope.id = Some(text.to_string());
+                scope.permalink = permalink.then(|| text.to_string());
+            }
+            Slot::AtomId => scope.id = Some(text.to_string()),
+            Slot::Link => set_first(&mut scope.link, text),
+            Slot::PubDate => scope.pub_date = Some(text.to_string()),
+            Slot::Description if mixed => {
+                scope.mixed_description = Some(c.markup.trim().to_string());
+            }
+            Slot::Description => {}
+            Slot::DcTitle => set_first(&mut scope.dc_title, text),
+            Slot::DcDate => set_first(&mut scope.dc_date, text),
+            Slot::DcDescription => set_first(&mut scope.dc_description, text),
+            Slot::DcCreator => scope.dc_creators.push(text.to_string()),
+            Slot::DcSubject => scope.dc_subjects.push(text.to_string()),
+            Slot::Issued => set_first(&mut scope.dcterms_issued, text),
+            Slot::Created => set_first(&mut scope.dcterms_created, text),
+            Slot::Modified => set_first(&mut scope.dcterms_modified, text),
+            Slot::AtomPublished => set_first(&mut scope.atom_published, text),
+            Slot::AtomUpdated => set_first(&mut scope.atom_updated, text),
+            Slot::ItunesAuthor => set_first(&mut scope.itunes_author, text),
+            Slot::ItunesSummary => set_first(&mut scope.itunes_summary, text),
+            Slot::MediaTitle => set_first(&mut scope.media_title, text),
+            Slot::MediaDescription { html } => {
+                if scope.media_description.is_none() {
+                    scope.media_description = Some((text.to_string(), html));
+                }
+            }
+            Slot::MediaCategory => scope.media_categories.push(text.to_string()),
+            Slot::PersonName | Slot::PersonEmail | Slot::PersonUri => {}
+        }
+    }
+}
+
+/// The first value of an element that may repeat is the one kept.
+fn set_first(field: &mut Option<String>, text: &str) {
+    if field.is_none() {
+        *field = Some(text.to_string());
+    }
+}
+
+/// The unescaped value of the unprefixed attribute `name`.
+fn attr(e: &BytesStart, name: &str) -> Option<String> {
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.0 == name)
+        .and_then(|a| a.normalized_value(XmlVersion::Implicit1_0).ok().map(Cow::into_owned))
+}
+
+/// HTML elements that have no end tag.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link" | "meta"
+            | "source" | "track" | "wbr"
+    )
+}
