@@ -32,13 +32,15 @@ pub fn entry(item: &mut Item, found: &Found, base: &Url) {
             .find_map(|t| t.as_deref().and_then(title));
     }
     // A `<guid>` that is a permalink is the item's page (RSS 2.0): only an
-    // absolute http(s) URL, since a relative guid names nothing.
+    // absolute http(s) URL, since a relative guid names nothing, and not the
+    // URL of the item's `<enclosure>`, which podcasts give as guid by default.
     if item.link.is_none() {
         item.link = found
             .permalink
             .as_deref()
             .filter(|g| Url::parse(g).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
-            .and_then(|g| absolute(g, base));
+            .and_then(|g| absolute(g, base))
+            .filter(|g| !item.enclosures.iter().any(|e| e.url == *g));
     }
     dates(item, found);
     if item.authors.is_empty() {
