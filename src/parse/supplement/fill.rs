@@ -50,7 +50,10 @@ pub fn entry(item: &mut Item, found: &Found, base: &Url) {
     summary(item, found);
     // `<media:thumbnail url>`: the item's picture
     if item.image.is_none() {
-        item.image = found.media_thumbnail.as_deref().and_then(|u| absolute(u, base));
+        item.image = found
+            .media_thumbnail
+            .as_deref()
+            .and_then(|u| absolute(u, base));
     }
 }
 
@@ -68,7 +71,11 @@ fn dates(item: &mut Item, found: &Found) {
     // feed-rs takes whichever of `<pubDate>` and `<dc:date>` comes last;
     // `<pubDate>` is the core element and wins.
     if found.dc_date_after_pub_date
-        && let Some(t) = found.pub_date.as_deref().and_then(parse_date).and_then(writable_date)
+        && let Some(t) = found
+            .pub_date
+            .as_deref()
+            .and_then(parse_date)
+            .and_then(writable_date)
     {
         item.published = Some(t);
     }

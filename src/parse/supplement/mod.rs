@@ -114,21 +114,25 @@ fn match_entries(items: &[Item], found: &[Found], base: &Url) -> Vec<Option<usiz
         return (0..items.len()).map(Some).collect();
     }
     // The one entry with this key, when exactly one has it.
-    fn only<'a>(mut hits: impl Iterator<Item = usize>) -> Option<usize> {
+    fn only(mut hits: impl Iterator<Item = usize>) -> Option<usize> {
         let first = hits.next()?;
         hits.next().is_none().then_some(first)
     }
     let links: Vec<Option<String>> = found.iter().map(link_of).collect();
     items
         .iter()
-        .map(|item| match (item.guid.as_deref().map(str::trim), &item.link) {
-            (Some(id), _) => only((0..found.len()).filter(|&i| found[i].id.as_deref() == Some(id))),
-            (None, Some(link)) => only(
-                (0..found.len())
-                    .filter(|&i| found[i].id.is_none() && links[i].as_ref() == Some(link)),
-            ),
-            (None, None) => None,
-        })
+        .map(
+            |item| match (item.guid.as_deref().map(str::trim), &item.link) {
+                (Some(id), _) => {
+                    only((0..found.len()).filter(|&i| found[i].id.as_deref() == Some(id)))
+                }
+                (None, Some(link)) => only(
+                    (0..found.len())
+                        .filter(|&i| found[i].id.is_none() && links[i].as_ref() == Some(link)),
+                ),
+                (None, None) => None,
+            },
+        )
         .collect()
 }
 

@@ -33,7 +33,10 @@ pub fn parse_contact(raw: &str) -> (Option<String>, Option<String>) {
 /// feed-rs's reading of a text contact made right: it splits off the email
 /// address but leaves the name in the parentheses or quotes around it
 /// (`email (Name)` gives `(Name)`), and misses addresses it does not know as such.
-pub fn tidy_contact(name: Option<String>, email: Option<String>) -> (Option<String>, Option<String>) {
+pub fn tidy_contact(
+    name: Option<String>,
+    email: Option<String>,
+) -> (Option<String>, Option<String>) {
     match email {
         None => name.map_or((None, None), |n| parse_contact(&n)),
         Some(address) => (
@@ -87,11 +90,27 @@ mod tests {
     #[test]
     fn every_way_of_writing_a_contact_gives_its_name_and_email() {
         let cases = [
-            ("ann@example.org (Ann Example)", Some("Ann Example"), Some("ann@example.org")),
+            (
+                "ann@example.org (Ann Example)",
+                Some("Ann Example"),
+                Some("ann@example.org"),
+            ),
             ("ann@example.org(Ann)", Some("Ann"), Some("ann@example.org")),
-            ("Ann Example <ann@example.org>", Some("Ann Example"), Some("ann@example.org")),
-            ("\"Ann Example\" <ann@example.org>", Some("Ann Example"), Some("ann@example.org")),
-            ("Ann Example (ann@example.org)", Some("Ann Example"), Some("ann@example.org")),
+            (
+                "Ann Example <ann@example.org>",
+                Some("Ann Example"),
+                Some("ann@example.org"),
+            ),
+            (
+                "\"Ann Example\" <ann@example.org>",
+                Some("Ann Example"),
+                Some("ann@example.org"),
+            ),
+            (
+                "Ann Example (ann@example.org)",
+                Some("Ann Example"),
+                Some("ann@example.org"),
+            ),
             ("<ann@example.org>", None, Some("ann@example.org")),
             ("ann@example.org", None, Some("ann@example.org")),
             ("mailto:ann@example.org", None, Some("ann@example.org")),

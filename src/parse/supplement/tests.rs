@@ -39,7 +39,11 @@ fn entries_are_matched_by_place_only_when_both_passes_saw_the_same_ones() {
     let same = [found(Some("a"), None), found(Some("b"), None)];
     assert_eq!(match_entries(&items, &same, &url()), [Some(0), Some(1)]);
     // feed-rs dropped the first entry: ids, not places, decide.
-    let more = [found(Some("x"), None), found(Some("a"), None), found(Some("b"), None)];
+    let more = [
+        found(Some("x"), None),
+        found(Some("a"), None),
+        found(Some("b"), None),
+    ];
     assert_eq!(match_entries(&items, &more, &url()), [Some(1), Some(2)]);
     // Same count, other entries: each item takes only the one with its id.
     let other = [found(Some("b"), None), found(Some("c"), None)];
@@ -104,9 +108,13 @@ fn a_document_in_a_single_byte_encoding_is_read_in_it() {
 
 #[test]
 fn json_feeds_and_broken_markup_yield_nothing_and_do_not_fail() {
-    assert!(read(br#"  {"version": "https://jsonfeed.org/version/1.1", "items": []}"#)
-        .entries
-        .is_empty());
-    let broken = read(b"<rss><channel><item><dc:title xmlns:dc=\"http://purl.org/dc/elements/1.1/\">x</item><<<");
+    assert!(
+        read(br#"  {"version": "https://jsonfeed.org/version/1.1", "items": []}"#)
+            .entries
+            .is_empty()
+    );
+    let broken = read(
+        b"<rss><channel><item><dc:title xmlns:dc=\"http://purl.org/dc/elements/1.1/\">x</item><<<",
+    );
     assert!(broken.entries.len() <= 1);
 }

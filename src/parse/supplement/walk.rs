@@ -7,7 +7,7 @@ use std::io::Read;
 
 use quick_xml::encoding::DecodingReader;
 use quick_xml::escape::{escape, resolve_predefined_entity};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, Reader, XmlVersion};
 
@@ -97,15 +97,24 @@ enum Slot {
     PersonUri,
 }
 
+/// Text in the document, as the reader gives it.
+enum Piece<'a> {
+    Text(&'a str),
+    CData(&'a str),
+    /// the name in `&name;` or `&#...;`
+    Ref(&'a str),
+}
+
 /// An element whose content is being collected.
 struct Capture {
     slot: Slot,
     /// depth of the element captured
     depth: usize,
+    /// where its content starts in the document
+    content_start: usize,
     text: String,
-    /// the content as markup, for a `<description>` that turns out to hold elements
-    markup: String,
-    has_elements: bool,
+    /// the content as markup, once a `<description>` turns out to hold elements
+    markup: Option<String>,
 }
 
 #[derive(Default)]
@@ -133,36 +142,37 @@ pub fn walk(bytes: &[u8]) -> Supplement {
     config.allow_unmatched_ends = true;
     let mut walk = Walk::default();
     loop {
+        let at = reader.buffer_position() as usize;
         let Ok((ns, event)) = reader.read_resolved_event() else {
             break;
         };
         let ns = vocabulary(&ns);
+        let after = reader.buffer_position() as usize;
         match event {
-            Event::Start(e) => walk.start(ns, &e, false),
+            Event::Start(e) => walk.start(ns, &e, false, (&text, at, after)),
             Event::Empty(e) => {
-                walk.start(ns, &e, true);
+                walk.start(ns, &e, true, (&text, at, after));
                 walk.end();
             }
             Event::End(e) => {
-                if let Some(c) = walk.capture.as_mut().filter(|c| walk.open.len() > c.depth) {
-                    c.markup.push_str("</");
-                    c.markup.push_str(e.name().0);
-                    c.markup.push('>');
+                // The end of an element inside the one captured, not of that one.
+                let depth = walk.open.len();
+                if let Some(markup) = walk
+                    .capture
+                    .as_mut()
+                    .filter(|c| depth > c.depth)
+                    .and_then(|c| c.markup.as_mut())
+                {
+                    markup.push_str("</");
+                    markup.push_str(e.name().0);
+                    markup.push('>');
                 }
                 walk.end();
             }
             // Text only matters inside an element being captured.
-            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if walk.capture.is_none() => {}
-            Event::Text(t) => walk.text(&t.xml10_content(), &t),
-            Event::CData(t) => walk.text(&t, &escape(&*t)),
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Cow::Owned(c.to_string()),
-                    _ => resolve_predefined_entity(&r)
-                        .map_or_else(|| Cow::Owned(format!("&{};", &*r)), Cow::Borrowed),
-                };
-                walk.text(&resolved, &format!("&{};", &*r));
-            }
+            Event::Text(t) => walk.piece(Piece::Text(&t.xml10_content())),
+            Event::CData(t) => walk.piece(Piece::CData(&t)),
+            Event::GeneralRef(r) => walk.piece(Piece::Ref(&r)),
             Event::Eof => break,
             _ => {}
         }
@@ -190,18 +200,27 @@ fn as_utf8(bytes: &[u8]) -> Option<Cow<'_, str>> {
 }
 
 impl Walk {
-    fn start(&mut self, ns: Ns, e: &BytesStart, empty: bool) {
+    /// An element starts; `source` is the document, with where the start tag
+    /// begins and where it ends.
+    fn start(&mut self, ns: Ns, e: &BytesStart, empty: bool, source: (&str, usize, usize)) {
+        let (document, at, after) = source;
         let depth = self.open.len() + 1;
         if let Some(c) = &mut self.capture {
-            c.has_elements = true;
-            c.markup.push('<');
-            c.markup.push_str(e);
-            c.markup.push('>');
-            // `<b/>` would open an element in HTML that never ends.
-            if empty && !is_void(e.local_name().as_ref()) {
-                c.markup.push_str("</");
-                c.markup.push_str(e.name().0);
-                c.markup.push('>');
+            // A `<description>` holding an element is read as markup from here on,
+            // and what came before it (text only) taken from the document.
+            if c.slot == Slot::Description {
+                let markup = c.markup.get_or_insert_with(|| {
+                    text_as_markup(document.get(c.content_start..at).unwrap_or_default())
+                });
+                markup.push('<');
+                markup.push_str(e);
+                markup.push('>');
+                // `<b/>` would open an element in HTML that never ends.
+                if empty && !is_void(e.local_name().as_ref()) {
+                    markup.push_str("</");
+                    markup.push_str(e.name().0);
+                    markup.push('>');
+                }
             }
             self.open.push(Place::Other);
             return;
@@ -223,9 +242,7 @@ impl Walk {
                 self.begin_entry(Kind::RssItem)
             }
             (Some(Place::Root(Root::Rdf)), Ns::Rss, "item") => self.begin_entry(Kind::RdfItem),
-            (Some(Place::Root(Root::Atom)), Ns::Atom, "entry") => {
-                self.begin_entry(Kind::AtomEntry)
-            }
+            (Some(Place::Root(Root::Atom)), Ns::Atom, "entry") => self.begin_entry(Kind::AtomEntry),
             (
                 Some(
                     Place::Entry | Place::Channel | Place::Root(Root::Atom) | Place::ItunesCategory,
@@ -266,9 +283,9 @@ impl Walk {
             self.capture = Some(Capture {
                 slot,
                 depth,
+                content_start: after,
                 text: String::new(),
-                markup: String::new(),
-                has_elements: false,
+                markup: None,
             });
         }
     }
@@ -288,8 +305,8 @@ impl Walk {
         let atom_entry = entry.kind == Kind::AtomEntry;
         Some(match (ns, name) {
             (Ns::Rss, "guid") if !atom_entry => {
-                let permalink = attr(e, "isPermaLink")
-                    .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
+                let permalink =
+                    attr(e, "isPermaLink").is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
                 Slot::Guid { permalink }
             }
             (Ns::Rss, "link") if !atom_entry => Slot::Link,
@@ -362,10 +379,44 @@ impl Walk {
         }
     }
 
-    fn text(&mut self, text: &str, markup: &str) {
-        if let Some(c) = &mut self.capture {
-            c.text.push_str(text);
-            c.markup.push_str(markup);
+    /// Text in an element being captured: as text, or as markup for a
+    /// `<description>`, which may turn out to hold elements.
+    fn piece(&mut self, piece: Piece) {
+        let Some(c) = &mut self.capture else {
+            return;
+        };
+        if c.slot == Slot::Description {
+            // Until an element shows up, the document itself holds the text.
+            let Some(markup) = &mut c.markup else {
+                return;
+            };
+            match piece {
+                Piece::Text(t) => markup.push_str(t),
+                Piece::CData(t) => markup.push_str(&escape(t)),
+                Piece::Ref(name) => {
+                    markup.push('&');
+                    markup.push_str(name);
+                    markup.push(';');
+                }
+            }
+            return;
+        }
+        match piece {
+            Piece::Text(t) | Piece::CData(t) => c.text.push_str(t),
+            // Character references and the five XML entities are resolved;
+            // others (which need a DTD) are kept as written, as feed-rs does.
+            Piece::Ref(name) if name.starts_with('#') => {
+                c.text
+                    .extend(BytesRef::new(name).resolve_char_ref().ok().flatten());
+            }
+            Piece::Ref(name) => match resolve_predefined_entity(name) {
+                Some(s) => c.text.push_str(s),
+                None => {
+                    c.text.push('&');
+                    c.text.push_str(name);
+                    c.text.push(';');
+                }
+            },
         }
     }
 
@@ -396,7 +447,7 @@ impl Walk {
 
     fn store(&mut self, c: Capture) {
         let text = c.text.trim();
-        let mixed = c.slot == Slot::Description && c.has_elements;
+        let mixed = c.markup.is_some();
         if text.is_empty() && !mixed {
             return;
         }
@@ -418,10 +469,9 @@ impl Walk {
             Slot::AtomId => scope.id = Some(text.to_string()),
             Slot::Link => set_first(&mut scope.link, text),
             Slot::PubDate => scope.pub_date = Some(text.to_string()),
-            Slot::Description if mixed => {
-                scope.mixed_description = Some(c.markup.trim().to_string());
+            Slot::Description => {
+                scope.mixed_description = c.markup.map(|m| m.trim().to_string());
             }
-            Slot::Description => {}
             Slot::DcTitle => set_first(&mut scope.dc_title, text),
             Slot::DcDate => set_first(&mut scope.dc_date, text),
             Slot::DcDescription => set_first(&mut scope.dc_description, text),
@@ -459,14 +509,57 @@ fn attr(e: &BytesStart, name: &str) -> Option<String> {
         .with_checks(false)
         .flatten()
         .find(|a| a.key.0 == name)
-        .and_then(|a| a.normalized_value(XmlVersion::Implicit1_0).ok().map(Cow::into_owned))
+        .and_then(|a| {
+            a.normalized_value(XmlVersion::Implicit1_0)
+                .ok()
+                .map(Cow::into_owned)
+        })
+}
+
+/// Text as it is written in the document, made markup: CDATA sections become
+/// escaped text; comments and processing instructions go.
+fn text_as_markup(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let (body, close) = if let Some(body) = rest.strip_prefix("<![CDATA[") {
+            (body, "]]>")
+        } else if let Some(body) = rest.strip_prefix("<!--") {
+            (body, "-->")
+        } else if let Some(body) = rest.strip_prefix("<?") {
+            (body, "?>")
+        } else {
+            // Nothing else starts with `<` in text.
+            (&rest[1..], "")
+        };
+        let end = body.find(close).unwrap_or(body.len());
+        if close == "]]>" {
+            out.push_str(&escape(&body[..end]));
+        }
+        rest = body.get(end + close.len()..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
 }
 
 /// HTML elements that have no end tag.
 fn is_void(name: &str) -> bool {
     matches!(
         name.to_ascii_lowercase().as_str(),
-        "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link" | "meta"
-            | "source" | "track" | "wbr"
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
     )
 }
