@@ -7,6 +7,7 @@
 mod date;
 mod fill;
 pub mod person;
+mod slots;
 mod walk;
 
 use url::Url;
