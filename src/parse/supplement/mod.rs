@@ -10,6 +10,8 @@ pub mod person;
 mod slots;
 mod walk;
 
+use std::collections::HashMap;
+
 use url::Url;
 
 use crate::model::{Feed, Item};
@@ -114,23 +116,37 @@ fn match_entries(items: &[Item], found: &[Found], base: &Url) -> Vec<Option<usiz
     if items.len() == found.len() && items.iter().zip(found).all(|(i, f)| same(i, f)) {
         return (0..items.len()).map(Some).collect();
     }
-    // The one entry with this key, when exactly one has it.
-    fn only(mut hits: impl Iterator<Item = usize>) -> Option<usize> {
-        let first = hits.next()?;
-        hits.next().is_none().then_some(first)
+    // Each key names the one entry that has it, or none when several do.
+    fn index<K: Eq + std::hash::Hash>(
+        keys: impl Iterator<Item = (K, usize)>,
+    ) -> HashMap<K, Option<usize>> {
+        let mut map = HashMap::new();
+        for (key, at) in keys {
+            map.entry(key)
+                .and_modify(|only: &mut Option<usize>| *only = None)
+                .or_insert(Some(at));
+        }
+        map
     }
-    let links: Vec<Option<String>> = found.iter().map(link_of).collect();
+    let by_id = index(
+        found
+            .iter()
+            .enumerate()
+            .filter_map(|(at, f)| Some((f.id.as_deref()?, at))),
+    );
+    let by_link = index(
+        found
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.id.is_none())
+            .filter_map(|(at, f)| Some((link_of(f)?, at))),
+    );
     items
         .iter()
         .map(
             |item| match (item.guid.as_deref().map(str::trim), &item.link) {
-                (Some(id), _) => {
-                    only((0..found.len()).filter(|&i| found[i].id.as_deref() == Some(id)))
-                }
-                (None, Some(link)) => only(
-                    (0..found.len())
-                        .filter(|&i| found[i].id.is_none() && links[i].as_ref() == Some(link)),
-                ),
+                (Some(id), _) => by_id.get(id).copied().flatten(),
+                (None, Some(link)) => by_link.get(link).copied().flatten(),
                 (None, None) => None,
             },
         )
