@@ -119,6 +119,7 @@ mod tests {
             content: Some("<p>about language models</p>".into()),
             enclosures: vec![],
             base: None,
+            image: None,
         }
     }
 

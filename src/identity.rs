@@ -638,6 +638,7 @@ mod tests {
             content: Some(format!("<p>{title}</p>")),
             enclosures: vec![],
             base: None,
+            image: None,
         }
     }
 

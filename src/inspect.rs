@@ -45,6 +45,7 @@ pub fn inspect_json(feed: Feed, found_at: Option<&Url>) -> Value {
                 "summary": html(item.summary),
                 "content": html(item.content),
                 "enclosures": item.enclosures,
+                "image": item.image,
             })
         })
         .collect();

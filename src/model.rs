@@ -126,6 +126,8 @@ pub struct Item {
     pub enclosures: Vec<Enclosure>,
     /// the URL relative references in the item's HTML resolve against
     pub base: Option<String>,
+    /// the item's picture (Media RSS `<media:thumbnail>`), absolute; not stored
+    pub image: Option<String>,
 }
 
 /// A parsed feed document.

@@ -38,6 +38,7 @@ fn fetched(source_id: i64, n: u32) -> PollRecord {
         content: None,
         enclosures: Vec::new(),
         base: None,
+        image: None,
     };
     PollRecord {
         source_id,

@@ -189,13 +189,17 @@ fn convert_entry(e: fm::Entry, format: FeedFormat, feed_url: &Url, doc_base: &Ur
         title: e.title.and_then(|t| plain_title(&t, format)),
         published: e.published.and_then(writable_date),
         updated: e.updated.and_then(writable_date),
+        // RSS `<author>` and `<dc:creator>` are one string feed-rs splits, not
+        // always rightly: `email (Name)` gives the name `(Name)`.
         authors: e
             .authors
             .into_iter()
-            .map(|p| Person {
-                name: p.name.filter(|n| !n.trim().is_empty()),
-                email: p.email,
-                uri: p.uri.and_then(|u| absolute(&u, base)),
+            .map(|p| (supplement::person::tidy_contact(p.name, p.email), p.uri))
+            .filter(|((name, email), uri)| name.is_some() || email.is_some() || uri.is_some())
+            .map(|((name, email), uri)| Person {
+                name,
+                email,
+                uri: uri.and_then(|u| absolute(&u, base)),
             })
             .collect(),
         categories: e
@@ -217,6 +221,7 @@ fn convert_entry(e: fm::Entry, format: FeedFormat, feed_url: &Url, doc_base: &Ur
         enclosures,
         base: html_base.map(String::from),
         link,
+        image: None,
     }
 }
 

@@ -522,6 +522,7 @@ mod tests {
             content: None,
             enclosures: Vec::new(),
             base: None,
+            image: None,
         };
         IdentifiedItem {
             key: key.into(),

@@ -207,6 +207,7 @@ pub(super) mod tests {
             content: None,
             enclosures: Vec::new(),
             base: None,
+            image: None,
         };
         IdentifiedItem {
             key: format!("g:{guid}"),
