@@ -26,6 +26,7 @@ fn post(link: &str, title: &str, hour: u32) -> IdentifiedItem {
             content: None,
             enclosures: Vec::new(),
             base: None,
+            image: None,
         },
     }
 }
