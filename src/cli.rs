@@ -517,10 +517,13 @@ async fn add(
     let feed = crate::opml::OpmlFeed {
         name,
         url: found.url.to_string(),
-        categories: categories
-            .iter()
-            .map(|c| crate::config::normalize_category(c))
-            .collect(),
+        categories: {
+            let mut labels = crate::categorize::Labels::default();
+            for c in categories {
+                labels.add(c);
+            }
+            labels.into_vec()
+        },
     };
     let added = add_to_config(path, &[feed])?;
     let mut out = std::io::stdout().lock();

@@ -556,6 +556,7 @@ mod tests {
             categories: Vec::new(),
             schedule: None,
             identity: IdentityMode::Auto,
+            feed_categories: true,
         };
         let id = store.sync_sources(&[source]).unwrap()[0].id;
         (store, id)

@@ -174,6 +174,7 @@ mod tests {
             categories: Vec::new(),
             schedule: None,
             identity: IdentityMode::Auto,
+            feed_categories: true,
         }
     }
 
