@@ -154,13 +154,16 @@ async fn many_feed_categories_leave_the_navigation_short_and_the_categories_page
     assert_eq!(more_text, "62 more…");
 
     let every = served.text("/categories").await;
-    let counts = served.setup.store().category_counts().unwrap();
-    assert_eq!(counts.len(), 2 + 60 + 6 + 1);
-    for c in &counts {
-        let entry = format!(
-            "<a href=\"./?category={}\"><bdi>{}</bdi></a> <small>{} ·",
-            c.slug, c.label, c.stories
-        );
+    let mut expected: Vec<(String, String, u32)> = vec![
+        ("local-news".into(), "Local News".into(), 60),
+        ("science".into(), "Science".into(), 10),
+        ("world".into(), "World".into(), 60),
+    ];
+    expected.extend((0..6).map(|n| (format!("desk-{n}"), format!("Desk {n}"), 10)));
+    expected.extend((1..=60).map(|n| (format!("topic-{n}"), format!("Topic {n}"), 1)));
+    for (slug, label, stories) in &expected {
+        let entry =
+            format!("<a href=\"./?category={slug}\"><bdi>{label}</bdi></a> <small>{stories} ·");
         assert!(every.contains(&entry), "{entry} missing from /categories");
     }
     assert!(every.contains("69 categories"), "{every}");
