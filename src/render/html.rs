@@ -106,7 +106,7 @@ a{color:#0b57a4}header h1{margin:1.2rem 0 .3rem;font-size:1.6rem}header h1 a{col
 nav.categories a{display:inline-block;margin:.15rem .5rem .15rem 0;padding:0 .5rem;border:1px solid #c9d3de;border-radius:1rem;text-decoration:none;font-size:.9rem}
 nav.categories a.active{background:#0b57a4;color:#fff;border-color:#0b57a4}nav.categories a.more{border-style:dashed}
 form.search{display:flex;gap:.4rem;margin:.5rem 0;max-width:28rem}form.search input{flex:1;min-width:0;font:inherit;padding:.2rem .5rem}form.search button{font:inherit;padding:.2rem .7rem}
-p.searched{margin:.5rem 0 0;font-size:.95rem}ul.every{columns:15rem;padding:0;list-style:none}ul.every li{break-inside:avoid;margin:0 0 .3rem}ul.every small,nav.categories small{color:#5d6670}
+p.searched{margin:.5rem 0 0;font-size:.95rem}ul.every{columns:15rem;padding:0;list-style:none}ul.every li{break-inside:avoid;margin:0 0 .3rem}ul.every small{color:#5d6670}
 p.feeds{font-size:.9rem;color:#555}h2{font-size:1.05rem;margin:2rem 0 .5rem;padding-bottom:.2rem;border-bottom:2px solid #e4e7eb;color:#444}
 article{margin:0 0 1.2rem}article h3{font-size:1.1rem;margin:0;line-height:1.35}
 .meta{font-size:.85rem;color:#5d6670;margin:.15rem 0}.meta a{color:#5d6670}.summary{margin:.2rem 0;color:#2d2d2d}
