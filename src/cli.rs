@@ -730,7 +730,12 @@ fn export(
     let base = &config.server.base_url;
     let (title, self_path) = match &category {
         Some(c) => {
-            let label = store.category_label(c)?.unwrap_or_else(|| c.clone());
+            // The config's spelling, else the one stored first, as the server shows it.
+            let configured = crate::categorize::configured_labels(&config.sources, &config.rules);
+            let label = match configured.into_iter().find(|l| &slug(l) == c) {
+                Some(label) => label,
+                None => store.category_label(c)?.unwrap_or_else(|| c.clone()),
+            };
             (
                 format!("{} — {label}", config.server.title),
                 format!("c/{c}"),

@@ -250,6 +250,21 @@ async fn a_category_is_shown_as_first_spelled_in_every_output_and_matched_whatev
         page.contains("<a href=\"?category=machine-learning\"><bdi>Machine Learning</bdi></a>")
     );
 
+    let exported = run_tributary(
+        &served.setup.config,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--category",
+            "machine learning",
+        ],
+    )
+    .await;
+    let exported: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    assert_eq!(exported["title"], "Merged feed — Machine Learning");
+    assert_eq!(exported["items"].as_array().unwrap().len(), 2);
+
     let out = served.setup.dir.path().join("md");
     let export = run_tributary(
         &served.setup.config,
