@@ -1,12 +1,21 @@
 //! Categories and drop rules: `[[rule]]`s compiled once into a [`Categorizer`]
-//! that gives each item its categories, or drops it.
+//! that gives each item its categories, or drops it. A category has a label,
+//! shown as first spelled, and a slug it is matched and linked by (SPEC §3).
 
-use crate::config::{Rule, RuleAction, normalize_category};
+use crate::config::{Rule, RuleAction};
 use crate::model::{Item, Source};
+
+/// Longest category label kept, in characters: anything longer is a sentence
+/// pasted into a category field, not a name to file stories under.
+pub const MAX_LABEL_CHARS: usize = 100;
+/// Longest slug a category may have, in characters: as long as a `category=`
+/// filter or a `/c/{slug}` address may be.
+pub const MAX_SLUG_CHARS: usize = 200;
 
 /// What the rules decided about an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// kept, with its categories' labels, each slug once
     Keep(Vec<String>),
     Drop,
 }
@@ -21,17 +30,19 @@ impl Categorizer {
         Categorizer { rules }
     }
 
-    /// The item's categories (SPEC §3): its source's, then its own, then those of
-    /// every rule that matches, each once; or `Drop` when a drop rule matches.
+    /// The item's categories (SPEC §3): its source's, then its own (unless the
+    /// source sets `feed_categories = false`), then those of every rule that
+    /// matches; one label per slug, the first spelling met; or `Drop` when a
+    /// drop rule matches.
     pub fn categorize(&self, source: &Source, item: &Item) -> Verdict {
-        let mut categories: Vec<String> = Vec::new();
-        let mut add = |c: String| {
-            if !c.is_empty() && !categories.contains(&c) {
-                categories.push(c);
+        let mut categories = Labels::default();
+        for c in &source.categories {
+            categories.add(c);
+        }
+        if source.feed_categories {
+            for c in &item.categories {
+                categories.add(c);
             }
-        };
-        for c in source.categories.iter().chain(&item.categories) {
-            add(normalize_category(c));
         }
         for rule in &self.rules {
             if !matches(rule, source, item) {
@@ -39,11 +50,70 @@ impl Categorizer {
             }
             match &rule.action {
                 RuleAction::Drop => return Verdict::Drop,
-                RuleAction::AddCategory(c) => add(c.clone()),
+                RuleAction::AddCategory(c) => categories.add(c),
             }
         }
-        Verdict::Keep(categories)
+        Verdict::Keep(categories.labels)
     }
+
+    /// The labels the operator chose: `sources`' categories, then the rules',
+    /// one per slug, the first spelling in the config.
+    pub fn configured_labels(&self, sources: &[Source]) -> Vec<String> {
+        configured_labels(sources, &self.rules)
+    }
+}
+
+/// The labels of the categories `sources` and `rules` name, in config order,
+/// one per slug.
+pub fn configured_labels(sources: &[Source], rules: &[Rule]) -> Vec<String> {
+    let mut labels = Labels::default();
+    for c in sources.iter().flat_map(|s| &s.categories) {
+        labels.add(c);
+    }
+    for rule in rules {
+        if let RuleAction::AddCategory(c) = &rule.action {
+            labels.add(c);
+        }
+    }
+    labels.labels
+}
+
+/// Labels collected in order, each slug once.
+#[derive(Default)]
+pub struct Labels {
+    labels: Vec<String>,
+    slugs: Vec<String>,
+}
+
+impl Labels {
+    /// Adds `raw` as a label unless it is none or its slug is already there.
+    pub fn add(&mut self, raw: &str) {
+        let Some(label) = label(raw) else { return };
+        let slug = slug(&label);
+        if !self.slugs.contains(&slug) {
+            self.slugs.push(slug);
+            self.labels.push(label);
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<String> {
+        self.labels
+    }
+}
+
+/// A category's label as shown: the publisher's spelling with white space
+/// trimmed and each run of it made one space, control characters removed.
+/// `None` when it has nothing to name it by (no letter or digit) or is too
+/// long to be a name.
+pub fn label(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .collect();
+    let label = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let slug_chars = slug(&label).chars().count();
+    (slug_chars > 0 && slug_chars <= MAX_SLUG_CHARS && label.chars().count() <= MAX_LABEL_CHARS)
+        .then_some(label)
 }
 
 /// Every matcher the rule has must hold (AND); a matcher on a field the item
@@ -64,19 +134,30 @@ fn matches(rule: &Rule, source: &Source, item: &Item) -> bool {
         && field(&rule.source, &[Some(source.name.as_str())])
 }
 
-/// A category's name as it appears in URLs: lowercase letters and digits, with
-/// runs of anything else turned into one `-`.
-pub fn slug(category: &str) -> String {
-    let mut out = String::with_capacity(category.len());
-    for c in category.trim().chars().flat_map(char::to_lowercase) {
+/// A name as it appears in URLs and is matched by: lowercase letters and
+/// digits, with runs of anything else turned into one `-`. A `+` or `#` that
+/// ends a word is part of the name ("C++", "C#", "F#", "Google+") and is
+/// spelled out, so C++ is not C; elsewhere ("#rust", "a + b") it separates.
+pub fn slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    // whether a `-` goes before the next letter or digit
+    let mut separate = false;
+    // whether the last character was a letter or digit, or a sign spelled out
+    let (mut after_word, mut after_sign) = (false, false);
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
+            if separate && !out.is_empty() {
+                out.push('-');
+            }
             out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
+            (separate, after_word, after_sign) = (false, true, false);
+        } else if matches!(c, '+' | '#') && (after_word || after_sign) {
             out.push('-');
+            out.push_str(if c == '+' { "plus" } else { "sharp" });
+            (separate, after_word, after_sign) = (true, false, true);
+        } else {
+            (separate, after_word, after_sign) = (true, false, false);
         }
-    }
-    while out.ends_with('-') {
-        out.pop();
     }
     out
 }
@@ -99,6 +180,7 @@ mod tests {
             categories: vec!["ai".into()],
             schedule: None,
             identity: IdentityMode::Auto,
+            feed_categories: true,
         }
     }
 
@@ -130,11 +212,83 @@ mod tests {
         );
         assert_eq!(
             c.categorize(&source(), &item("GPT-7 released")),
-            Verdict::Keep(vec!["ai".into(), "research".into(), "llm".into()])
+            Verdict::Keep(vec!["ai".into(), "Research".into(), "LLM".into()])
         );
         assert_eq!(
             c.categorize(&source(), &item("Other news")),
-            Verdict::Keep(vec!["ai".into(), "research".into()])
+            Verdict::Keep(vec!["ai".into(), "Research".into()])
+        );
+    }
+
+    #[test]
+    fn spellings_of_one_category_are_one_category_shown_as_first_met() {
+        let c = categorizer("[[rule]]\ncategory = \"machine  learning\"\ntitle = \"GPT\"\n");
+        let mut story = item("GPT");
+        story.categories = [
+            "Machine Learning",
+            " machine\tlearning ",
+            "MACHINE-LEARNING",
+            "AI",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            c.categorize(&source(), &story),
+            Verdict::Keep(vec!["ai".into(), "Machine Learning".into()])
+        );
+    }
+
+    #[test]
+    fn a_source_may_ignore_the_categories_its_feed_gives() {
+        let c = categorizer("[[rule]]\ncategory = \"LLM\"\ntitle = \"GPT\"\n");
+        let quiet = Source {
+            feed_categories: false,
+            ..source()
+        };
+        assert_eq!(
+            c.categorize(&quiet, &item("GPT-7")),
+            Verdict::Keep(vec!["ai".into(), "LLM".into()])
+        );
+    }
+
+    #[test]
+    fn labels_keep_the_publishers_spelling_and_drop_what_names_nothing() {
+        let cases = [
+            ("Machine Learning", Some("Machine Learning")),
+            ("  Machine \n\u{a0} Learning\t", Some("Machine Learning")),
+            ("C++", Some("C++")),
+            ("Économie", Some("Économie")),
+            ("في العمق", Some("في العمق")),
+            ("bell\u{7}ed", Some("belled")),
+            ("", None),
+            ("   ", None),
+            ("!!!", None),
+            ("—", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(label(raw).as_deref(), want, "{raw:?}");
+        }
+        let long = "word ".repeat(MAX_LABEL_CHARS / 5 + 1);
+        assert_eq!(label(&long), None);
+        assert_eq!(
+            label(&format!("c{}", "+".repeat(60))),
+            None,
+            "slug too long"
+        );
+    }
+
+    #[test]
+    fn configured_labels_keep_config_order_one_per_slug() {
+        let config = Config::from_str(
+            "[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\ncategories = [\"AI\", \"Rust\"]\n\
+             [[source]]\nname = \"b\"\nurl = \"https://b.example/\"\ncategories = [\"ai\", \"Go\"]\n\
+             [[rule]]\ncategory = \"rust\"\ntitle = \"x\"\n[[rule]]\ncategory = \"Machine Learning\"\ntitle = \"y\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            configured_labels(&config.sources, &config.rules),
+            ["AI", "Rust", "Go", "Machine Learning"]
         );
     }
 
@@ -165,9 +319,23 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("Machine Learning"), "machine-learning");
-        assert_eq!(slug("  C++ / Rust "), "c-rust");
-        assert_eq!(slug("Économie"), "économie");
-        assert_eq!(slug("ai"), "ai");
+        let cases = [
+            ("Machine Learning", "machine-learning"),
+            ("  Machine   learning ", "machine-learning"),
+            ("  C++ / Rust ", "c-plus-plus-rust"),
+            ("C++", "c-plus-plus"),
+            ("C", "c"),
+            ("C#", "c-sharp"),
+            ("F#", "f-sharp"),
+            ("Google+", "google-plus"),
+            ("#rust", "rust"),
+            ("a + b", "a-b"),
+            ("Économie", "économie"),
+            ("ai", "ai"),
+            ("-- x --", "x"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(slug(name), want, "{name:?}");
+        }
     }
 }

@@ -192,7 +192,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            std::io::stdout().write_all(&render_opml(&config.server.title, &config.sources))?;
+            // Sites are known once feeds have been read; without a database
+            // the list is still written, only without them.
+            let site_links = match Store::open_reader(&config.storage.database) {
+                Ok(store) => store.site_links()?,
+                Err(StoreError::Missing { .. }) => Default::default(),
+                Err(e) => {
+                    eprintln!("warning: sites left out: {e}");
+                    Default::default()
+                }
+            };
+            std::io::stdout().write_all(&render_opml(
+                &config.server.title,
+                &config.sources,
+                &site_links,
+            ))?;
             match config.sources.iter().filter(|s| !is_remote(s)).count() {
                 0 => {}
                 1 => eprintln!("1 source read from a local file left out"),
@@ -404,6 +418,10 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
     }
     let mut store = Store::open(&config.storage.database)?;
     store.set_fold_policy(FoldPolicy::from(&config.dedup));
+    store.name_categories(&crate::categorize::configured_labels(
+        &config.sources,
+        &config.rules,
+    ))?;
     let states = store.sync_sources(&config.sources)?;
     let jobs: Vec<_> = config
         .sources
@@ -517,10 +535,13 @@ async fn add(
     let feed = crate::opml::OpmlFeed {
         name,
         url: found.url.to_string(),
-        categories: categories
-            .iter()
-            .map(|c| crate::config::normalize_category(c))
-            .collect(),
+        categories: {
+            let mut labels = crate::categorize::Labels::default();
+            for c in categories {
+                labels.add(c);
+            }
+            labels.into_vec()
+        },
     };
     let added = add_to_config(path, &[feed])?;
     let mut out = std::io::stdout().lock();
@@ -708,7 +729,18 @@ fn export(
     })?;
     let base = &config.server.base_url;
     let (title, self_path) = match &category {
-        Some(c) => (format!("{} — {c}", config.server.title), format!("c/{c}")),
+        Some(c) => {
+            // The config's spelling, else the one stored first, as the server shows it.
+            let configured = crate::categorize::configured_labels(&config.sources, &config.rules);
+            let label = match configured.into_iter().find(|l| &slug(l) == c) {
+                Some(label) => label,
+                None => store.category_label(c)?.unwrap_or_else(|| c.clone()),
+            };
+            (
+                format!("{} — {label}", config.server.title),
+                format!("c/{c}"),
+            )
+        }
         None => (config.server.title.clone(), "feed".to_string()),
     };
     let ext = match format {

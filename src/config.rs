@@ -261,6 +261,8 @@ pub struct SourceConfig {
     pub schedule: Option<Spanned<String>>,
     #[serde(default)]
     pub identity: IdentityMode,
+    /// whether items keep the categories their feed gives (default true)
+    pub feed_categories: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -739,9 +741,27 @@ impl Default for Dedup {
     }
 }
 
-/// Lowercased and trimmed, as item categories are (SPEC §3).
-pub fn normalize_category(name: &str) -> String {
-    name.trim().to_lowercase()
+/// A category the config names, as its label, or a problem saying why it is none.
+fn category_label(c: &Spanned<String>, p: &mut Problems) -> Option<String> {
+    use crate::categorize::{MAX_LABEL_CHARS, label};
+    let label = label(c.get_ref());
+    if label.is_none() {
+        let why = if c.get_ref().trim().is_empty() {
+            "a category must not be empty".to_string()
+        } else if c.get_ref().chars().any(char::is_alphanumeric) {
+            format!(
+                "category {:?} is longer than {MAX_LABEL_CHARS} characters",
+                c.get_ref()
+            )
+        } else {
+            format!(
+                "category {:?} has no letter or digit to name it by",
+                c.get_ref()
+            )
+        };
+        p.at(c.span(), why);
+    }
+    label
 }
 
 fn build_sources(
@@ -767,13 +787,11 @@ fn build_sources(
                 None
             }
         };
-        let mut categories = Vec::new();
+        let mut categories = crate::categorize::Labels::default();
         for c in &s.categories {
-            let c2 = normalize_category(c.get_ref());
-            if c2.is_empty() {
-                p.at(c.span(), "a category must not be empty");
-            } else if !categories.contains(&c2) {
-                categories.push(c2);
+            match category_label(c, p) {
+                Some(label) => categories.add(&label),
+                None => continue,
             }
         }
         let schedule = s.schedule.as_ref().map(|v| cron(v, "schedule", p));
@@ -781,9 +799,10 @@ fn build_sources(
             sources.push(Source {
                 name,
                 url,
-                categories,
+                categories: categories.into_vec(),
                 schedule,
                 identity: s.identity,
+                feed_categories: s.feed_categories.unwrap_or(true),
             });
         }
     }
@@ -909,14 +928,13 @@ impl RuleConfig {
             ok = false;
         }
         let action = match (&self.category, drop) {
-            (Some(c), false) => {
-                let name = normalize_category(c.get_ref());
-                if name.is_empty() {
-                    p.at(c.span(), "a rule's `category` must not be empty");
+            (Some(c), false) => match category_label(c, p) {
+                Some(label) => RuleAction::AddCategory(label),
+                None => {
                     ok = false;
+                    RuleAction::Drop
                 }
-                RuleAction::AddCategory(name)
-            }
+            },
             (None, true) => RuleAction::Drop,
             (Some(c), true) => {
                 p.at(
@@ -1044,15 +1062,41 @@ category = "x"
     }
 
     #[test]
-    fn sources_resolve_paths_and_normalize_categories() {
+    fn sources_resolve_paths_and_keep_category_labels() {
         let c = load(
             "[[source]]\nname = \"Local\"\nurl = \"feeds/a.xml\"\ncategories = [\" AI \", \"ai\", \"Rust\"]\nidentity = \"link\"\n",
         )
         .unwrap();
         let s = &c.sources[0];
         assert_eq!(s.url.as_str(), "file:///etc/tributary/feeds/a.xml");
-        assert_eq!(s.categories, ["ai", "rust"]);
+        assert_eq!(s.categories, ["AI", "Rust"]);
         assert_eq!(s.identity, IdentityMode::Link);
+        assert!(s.feed_categories, "feed categories are kept by default");
+    }
+
+    #[test]
+    fn a_source_may_turn_its_feeds_categories_off_and_names_no_empty_category() {
+        let c = load(
+            "[[source]]\nname = \"x\"\nurl = \"https://a.example/\"\nfeed_categories = false\n",
+        )
+        .unwrap();
+        assert!(!c.sources[0].feed_categories);
+        let problems = load(
+            "[[source]]\nname = \"x\"\nurl = \"https://a.example/\"\nfeed_categories = \"no\"\n\
+             [[source]]\nname = \"y\"\nurl = \"https://b.example/\"\nfeed_category = true\n\
+             [[source]]\nname = \"z\"\nurl = \"https://c.example/\"\ncategories = [\"ok\", \"!!\"]\n",
+        )
+        .unwrap_err();
+        let at: Vec<(usize, usize)> = problems.iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(at, [(4, 19), (8, 1), (12, 21)], "{problems:#?}");
+        assert!(
+            problems[1].message.contains("feed_category"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[2].message.contains("no letter or digit"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -179,11 +179,13 @@ async fn run_round(ctx: PollContext, plan: RoundPlan) -> Result<RoundDone, Round
     let clock = ctx.clock.clone();
     let writer = ctx.writer.clone();
     let sources = plan.sources.clone();
+    let labels = ctx.categorizer.configured_labels(&sources);
     let states = clock
         .hold(async move {
             writer
                 .with_store(move |store| {
                     store.check_file()?;
+                    store.name_categories(&labels)?;
                     store.sync_sources(&sources)
                 })
                 .await

@@ -68,6 +68,8 @@ pub struct Source {
     pub categories: Vec<String>,
     pub schedule: Option<String>,
     pub identity: IdentityMode,
+    /// whether items keep the categories their feed gives them
+    pub feed_categories: bool,
 }
 
 /// The feed syntax a document was written in, as `inspect` names it.

@@ -8,7 +8,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
-use crate::config::normalize_category;
+use crate::categorize::{Labels, label, slug};
 
 /// A feed found in an OPML file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,8 +100,7 @@ impl Outline {
             .iter()
             .flat_map(|c| c.split(','))
             .flat_map(|c| c.split('/'))
-            .map(normalize_category)
-            .filter(|c| !c.is_empty())
+            .filter_map(label)
             .collect();
         Outline {
             title: title.or(text).unwrap_or_default(),
@@ -112,17 +111,11 @@ impl Outline {
 
     fn feed(&self, folders: &[Option<String>]) -> Option<OpmlFeed> {
         let url = self.url.clone()?;
-        let mut categories: Vec<String> = Vec::new();
-        for c in folders
-            .iter()
-            .flatten()
-            .map(|f| normalize_category(f))
-            .chain(self.categories.iter().cloned())
-        {
-            if !c.is_empty() && !categories.contains(&c) {
-                categories.push(c);
-            }
+        let mut categories = Labels::default();
+        for c in folders.iter().flatten().chain(&self.categories) {
+            categories.add(c);
         }
+        let categories = categories.into_vec();
         let name = if self.title.is_empty() {
             url::Url::parse(&url)
                 .ok()
@@ -142,7 +135,7 @@ impl Outline {
 fn add_feed(feeds: &mut Vec<OpmlFeed>, feed: OpmlFeed) {
     if let Some(known) = feeds.iter_mut().find(|f| f.url == feed.url) {
         for c in feed.categories {
-            if !known.categories.contains(&c) {
+            if !known.categories.iter().any(|k| slug(k) == slug(&c)) {
                 known.categories.push(c);
             }
         }
@@ -245,8 +238,8 @@ mod tests {
         let feeds = parse_opml(opml).unwrap();
         assert_eq!(feeds.len(), 3);
         assert_eq!(feeds[0].name, "Rust Notes");
-        assert_eq!(feeds[0].categories, ["tech", "rust", "news"]);
-        assert_eq!(feeds[1].categories, ["ai", "ml", "data"]);
+        assert_eq!(feeds[0].categories, ["Tech", "Rust", "News"]);
+        assert_eq!(feeds[1].categories, ["AI", "ML", "Data"]);
         assert_eq!(feeds[2].name, "Rust Notes (2)");
     }
 

@@ -22,6 +22,7 @@ fn source(name: &str) -> Source {
         categories: Vec::new(),
         schedule: None,
         identity: IdentityMode::Auto,
+        feed_categories: true,
     }
 }
 

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use tributary::model::{Enclosure, Person};
 use tributary::render::FeedMeta;
 use tributary::render::atom::render_atom;
-use tributary::render::html::{RiverPage, render_html};
+use tributary::render::html::{RiverPage, navigation, render_html};
 use tributary::render::json::render_json;
 use tributary::render::markdown::render_markdown;
 use tributary::render::rss::render_rss;
@@ -91,8 +91,9 @@ fn check_outputs(stories: &[Story]) -> Result<(), String> {
     let page = render_html(&RiverPage {
         title: "Merged feed",
         stories,
-        categories: &[],
-        active_category: None,
+        navigation: &navigation(&[], &[], None),
+        filters: &[],
+        query: None,
         older: None,
     });
     for (name, body) in [("atom", &atom), ("rss", &rss)] {

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use tributary::model::{Enclosure, Person};
 use tributary::render::FeedMeta;
 use tributary::render::atom::render_atom;
-use tributary::render::html::{RiverPage, render_html};
+use tributary::render::html::{RiverPage, navigation, render_html};
 use tributary::render::json::render_json;
 use tributary::render::markdown::{markdown_file_name, render_markdown};
 use tributary::render::rss::render_rss;
-use tributary::store::{SourceRef, StoredItem, Story};
+use tributary::store::{CategoryCount, SourceRef, StoredItem, Story};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -167,12 +167,18 @@ fn json_matches_golden() {
 #[test]
 fn html_matches_golden() {
     let stories = stories();
-    let categories = vec![("ai".to_string(), 1), ("podcasts".to_string(), 1)];
+    let count = |label: &str| CategoryCount {
+        slug: label.to_lowercase(),
+        label: label.to_string(),
+        stories: 1,
+    };
+    let categories = vec![count("AI"), count("Podcasts")];
     let page = RiverPage {
         title: "Merged feed",
         stories: &stories,
-        categories: &categories,
-        active_category: None,
+        navigation: &navigation(&[], &categories, None),
+        filters: &[],
+        query: None,
         older: Some("?before=abc-9".into()),
     };
     golden("river.html", render_html(&page).as_bytes());
@@ -228,12 +234,12 @@ summary: \"OpenAI and AWS have entered a multi-year, $38 billion partnership ...
 /// Every output that shows the item's link: Atom, RSS, JSON Feed, the river
 /// page and the Markdown front matter.
 fn every_output(stories: &[Story]) -> Vec<(&'static str, String)> {
-    let categories = vec![];
     let page = RiverPage {
         title: "Merged feed",
         stories,
-        categories: &categories,
-        active_category: None,
+        navigation: &navigation(&[], &[], None),
+        filters: &[],
+        query: None,
         older: None,
     };
     let text = |b: Vec<u8>| String::from_utf8(b).unwrap();

@@ -71,17 +71,17 @@ async fn opml_from_several_readers_imports_with_folders_as_categories() {
                 (
                     "AI Dispatch",
                     "https://ai-dispatch.example/rss.xml",
-                    &["ai"],
+                    &["AI"],
                 ),
                 (
                     "Commons Wire",
                     "https://commons-wire.example/feed.atom",
-                    &["ai", "tech"],
+                    &["AI", "Tech"],
                 ),
                 (
                     "Rust Notes",
                     "https://rust-notes.example/feed.json",
-                    &["tech"],
+                    &["Tech"],
                 ),
             ],
         ),
@@ -91,12 +91,12 @@ async fn opml_from_several_readers_imports_with_folders_as_categories() {
                 (
                     "Pod Cast",
                     "https://pod.example/episodes.xml",
-                    &["podcasts"],
+                    &["Podcasts"],
                 ),
                 (
                     "Tech Roundup",
                     "http://tech-roundup.example/feed?format=rss&lang=en",
-                    &["news & politics"],
+                    &["News & Politics"],
                 ),
                 ("Unfiled Blog", "https://unfiled.example/atom.xml", &[]),
             ],
@@ -108,12 +108,12 @@ async fn opml_from_several_readers_imports_with_folders_as_categories() {
                 (
                     "Nested Feed",
                     "https://nested.example/index.xml",
-                    &["apple", "deep"],
+                    &["Apple", "Deep"],
                 ),
                 (
                     "Six Colors Example",
                     "https://six.example/feed/",
-                    &["apple"],
+                    &["Apple"],
                 ),
             ],
         ),
@@ -173,7 +173,7 @@ async fn import_without_write_prints_toml_and_twice_adds_nothing() {
     .await;
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.matches("[[source]]").count(), 3, "{text}");
-    assert!(text.contains("name = \"Commons Wire\"\nurl = \"https://commons-wire.example/feed.atom\"\ncategories = [\"tech\", \"ai\"]"), "{text}");
+    assert!(text.contains("name = \"Commons Wire\"\nurl = \"https://commons-wire.example/feed.atom\"\ncategories = [\"Tech\", \"AI\"]"), "{text}");
     import(&config, &fixture("feedly.opml")).await;
     let once = std::fs::read_to_string(&config).unwrap();
     import(&config, &fixture("feedly.opml")).await;
@@ -213,7 +213,7 @@ async fn add_finds_the_feed_of_a_page_and_keeps_the_config_as_written() {
         added.contains(&format!("url = \"{}\"", host.url("/f/blog"))),
         "{added}"
     );
-    assert!(added.contains("categories = [\"rust\"]"), "{added}");
+    assert!(added.contains("categories = [\"Rust\"]"), "{added}");
     // the same feed again adds nothing
     let again = run_tributary(&setup.config, &["add", &host.url("/f/blog")]).await;
     assert!(String::from_utf8_lossy(&again.stdout).contains("already a source"));

@@ -202,17 +202,17 @@ fn convert_entry(e: fm::Entry, format: FeedFormat, feed_url: &Url, doc_base: &Ur
                 uri: uri.and_then(|u| absolute(&u, base)),
             })
             .collect(),
+        // `<category>` (RSS), `<category term>` (Atom), `tags` (JSON Feed) as the
+        // publisher spelled them, one per slug. Atom's `label` is left aside:
+        // feeds use it for the scheme's name ("Magnitude") as often as for the term's.
         categories: e
             .categories
             .iter()
-            .map(|c| crate::config::normalize_category(&c.term))
-            .filter(|c| !c.is_empty())
-            .fold(Vec::new(), |mut v, c| {
-                if !v.contains(&c) {
-                    v.push(c);
-                }
-                v
-            }),
+            .fold(crate::categorize::Labels::default(), |mut labels, c| {
+                labels.add(&c.term);
+                labels
+            })
+            .into_vec(),
         summary: e
             .summary
             .map(|t| text_html(&t))
@@ -301,7 +301,7 @@ mod tests {
         let one = &feed.items[0];
         assert_eq!(one.guid.as_deref(), Some("id-1"));
         assert_eq!(one.link.as_deref(), Some("https://example.org/blog/one"));
-        assert_eq!(one.categories, ["rust"]);
+        assert_eq!(one.categories, ["Rust"]);
         assert_eq!(one.summary.as_deref(), Some("<p>Hi</p>"));
         assert_eq!(one.enclosures[0].length, Some(12345));
         assert_eq!(one.enclosures[0].media_type.as_deref(), Some("audio/mpeg"));

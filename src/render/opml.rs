@@ -1,13 +1,21 @@
-//! OPML 2.0 of the configured sources, folders by first category. Only sources
-//! read over http(s) are listed: a local file's path means nothing to another
-//! reader and is not published.
+//! OPML 2.0 of the configured sources, folders by first category, each with
+//! its site (`htmlUrl`) when its feed named one. Only sources read over http(s)
+//! are listed: a local file's path means nothing to another reader and is not
+//! published.
+
+use std::collections::HashMap;
 
 use quick_xml::escape::escape;
 
 use crate::model::Source;
 use crate::render::xml_text;
 
-pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
+/// `site_links` maps source names to the home link their feed last gave.
+pub fn render_opml(
+    title: &str,
+    sources: &[Source],
+    site_links: &HashMap<String, String>,
+) -> Vec<u8> {
     let sources: Vec<&Source> = sources.iter().filter(|s| is_remote(s)).collect();
     let attr = |s: &str| escape(xml_text(s).as_ref()).into_owned();
     let mut out =
@@ -18,9 +26,16 @@ pub fn render_opml(title: &str, sources: &[Source]) -> Vec<u8> {
     ));
     let outline = |s: &&Source, indent: &str| {
         format!(
-            "{indent}<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{cats}/>\n",
+            "{indent}<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{site}{cats}/>\n",
             name = attr(&s.name),
             url = attr(&crate::redact::shown_url(&s.url)),
+            // OPML 2.0 `htmlUrl`: the site's page, only when it is a web page.
+            site = site_links
+                .get(&s.name)
+                .and_then(|l| crate::sanitize::safe_url(l))
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(|u| format!(" htmlUrl=\"{}\"", attr(u.as_str())))
+                .unwrap_or_default(),
             cats = if s.categories.is_empty() {
                 String::new()
             } else {

@@ -34,6 +34,8 @@ pub enum Kind {
     Rss,
     Json,
     Html,
+    /// the page listing every category
+    Categories,
     Opml,
 }
 

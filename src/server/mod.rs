@@ -52,7 +52,8 @@ pub struct Settings {
     pub base_url: url::Url,
     pub limit: u32,
     pub sources: Vec<Source>,
-    /// the categories the config names (sources' and rules'), as slugs
+    /// the categories the config names (sources' and rules'): their labels,
+    /// in config order, one per slug
     pub categories: Vec<String>,
     /// bytes of rendered pages kept
     pub cache_size: u64,
@@ -62,22 +63,6 @@ pub struct Settings {
     pub idle_timeout: Duration,
 }
 
-/// The slugs of the categories `config` names, on sources and in rules.
-fn configured_categories(config: &Config) -> Vec<String> {
-    let from_sources = config.sources.iter().flat_map(|s| s.categories.iter());
-    let from_rules = config.rules.iter().filter_map(|r| match &r.action {
-        crate::config::RuleAction::AddCategory(c) => Some(c),
-        crate::config::RuleAction::Drop => None,
-    });
-    let mut slugs: Vec<String> = from_sources
-        .chain(from_rules)
-        .map(|c| crate::categorize::slug(c))
-        .collect();
-    slugs.sort();
-    slugs.dedup();
-    slugs
-}
-
 impl From<&Config> for Settings {
     fn from(c: &Config) -> Self {
         Settings {
@@ -85,7 +70,7 @@ impl From<&Config> for Settings {
             base_url: c.server.base_url.clone(),
             limit: c.server.limit,
             sources: c.sources.clone(),
-            categories: configured_categories(c),
+            categories: crate::categorize::configured_labels(&c.sources, &c.rules),
             cache_size: c.server.cache_size,
             max_connections: c.server.max_connections,
             header_timeout: c.server.header_timeout,
@@ -147,7 +132,7 @@ struct CacheState {
     pages: PageCache,
 }
 
-type CategoryCounts = Arc<Vec<(String, u64)>>;
+type CategoryCounts = Arc<Vec<crate::store::CategoryCount>>;
 
 /// How stale a cached page may be before the database is asked whether it
 /// changed: a burst of requests costs one check.

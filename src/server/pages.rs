@@ -22,7 +22,7 @@ use super::{AppState, ServerError, panic_message};
 use crate::categorize::slug;
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
-use crate::render::html::{RiverPage, render_html};
+use crate::render::html::{RiverPage, navigation, render_categories, render_html};
 use crate::render::json::render_json;
 use crate::render::opml::render_opml;
 use crate::render::rss::render_rss;
@@ -31,6 +31,7 @@ use crate::store::{Story, StoryQuery};
 pub fn routes(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(river))
+        .route("/categories", get(categories))
         .route("/opml", get(opml))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -120,7 +121,7 @@ async fn category_feed(
     // configured but still empty is an empty feed. Bad parameters are told
     // first, as on every feed.
     parse_params(query.as_deref())?;
-    if !state.settings().categories.iter().any(|c| c == name) {
+    if !state.settings().categories.iter().any(|c| slug(c) == name) {
         let wanted = name.to_string();
         if !state.quick.run(move |s| s.has_category(&wanted)).await?? {
             return Err(ServerError::NotFound);
@@ -163,7 +164,10 @@ async fn feed(
     cached(state, key, headers, move |store, settings| {
         let (path, title) = match &scope {
             Scope::All => ("feed".to_string(), settings.title.clone()),
-            Scope::Category(c) => (format!("c/{c}"), format!("{} — {c}", settings.title)),
+            Scope::Category(c) => {
+                let label = category_label(store, settings, c)?;
+                (format!("c/{c}"), format!("{} — {label}", settings.title))
+            }
             Scope::Source(s) => (
                 format!("s/{}", slug(s)),
                 format!("{} — {s}", settings.title),
@@ -218,16 +222,59 @@ async fn river(
         let categories = counts.category_counts(store)?;
         let older = next_url(&settings.base_url, &params, &stories, &query)
             .and_then(|u| u.query().map(|q| format!("?{q}")));
+        let navigation = navigation(
+            &settings.categories,
+            &categories,
+            params.categories.first().map(String::as_str),
+        );
         let page = RiverPage {
             title: &settings.title,
             stories: &stories,
-            categories: &categories,
-            active_category: params.categories.first().map(String::as_str),
+            navigation: &navigation,
+            filters: &params.categories,
+            query: params.q.as_deref(),
             older,
         };
         Ok((render_html(&page).into_bytes(), "text/html; charset=utf-8"))
     })
     .await
+}
+
+/// Every category with its story count: the river shows only some.
+async fn categories(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    // The page takes no parameters, but bad ones are told as everywhere.
+    parse_params(raw_query.as_deref())?;
+    let key = PageKey {
+        scope: Scope::All,
+        kind: Kind::Categories,
+        params: Params::default(),
+    };
+    let counts = state.clone();
+    cached(state, key, headers, move |store, settings| {
+        let categories = counts.category_counts(store)?;
+        let page = render_categories(&settings.title, &settings.categories, &categories);
+        Ok((page.into_bytes(), "text/html; charset=utf-8"))
+    })
+    .await
+}
+
+/// The label a category is shown under: the config's, else the one stored,
+/// else its slug.
+fn category_label(
+    store: &crate::store::Store,
+    settings: &super::Settings,
+    slug_wanted: &str,
+) -> Result<String, ServerError> {
+    if let Some(label) = settings.categories.iter().find(|c| slug(c) == slug_wanted) {
+        return Ok(label.clone());
+    }
+    Ok(store
+        .category_label(slug_wanted)?
+        .unwrap_or_else(|| slug_wanted.to_string()))
 }
 
 async fn opml(
@@ -239,9 +286,9 @@ async fn opml(
         kind: Kind::Opml,
         params: Params::default(),
     };
-    cached(state, key, headers, |_, settings| {
+    cached(state, key, headers, |store, settings| {
         Ok((
-            render_opml(&settings.title, &settings.sources),
+            render_opml(&settings.title, &settings.sources, &store.site_links()?),
             "text/x-opml; charset=utf-8",
         ))
     })

@@ -268,7 +268,7 @@ fn upsert_item(
         Some((id, _, first_seen, story_id)) => {
             // A date in the future sorts as when it was first seen, not above all else.
             let sort_at = published.or(updated).unwrap_or(first_seen).min(first_seen);
-            set_categories(tx, id, &item.categories, true)?;
+            super::categories::set_categories(tx, id, &item.categories, true)?;
             search::mark_stale(tx, id)?;
             tx.prepare_cached(
                 "UPDATE items SET canonical_link = ?2, link = ?3, title = ?4, authors = ?5,
@@ -331,33 +331,12 @@ fn upsert_item(
                 fingerprint,
                 story_id
             ])?;
-            set_categories(tx, tx.last_insert_rowid(), &item.categories, false)?;
+            super::categories::set_categories(tx, tx.last_insert_rowid(), &item.categories, false)?;
             if let Some(folded) = folded {
                 settle_story(tx, story_id)?;
                 counts.folded += u64::from(folded);
             }
             counts.new += 1;
-        }
-    }
-    Ok(())
-}
-
-fn set_categories(
-    tx: &Connection,
-    item_id: i64,
-    categories: &[String],
-    replace: bool,
-) -> Result<(), StoreError> {
-    if replace {
-        tx.prepare_cached("DELETE FROM item_categories WHERE item_id = ?1")?
-            .execute([item_id])?;
-    }
-    let mut insert =
-        tx.prepare_cached("INSERT OR IGNORE INTO item_categories (slug, item_id) VALUES (?1, ?2)")?;
-    for c in categories {
-        let slug = crate::categorize::slug(c);
-        if !slug.is_empty() {
-            insert.execute(params![slug, item_id])?;
         }
     }
     Ok(())
@@ -540,6 +519,7 @@ mod tests {
             categories: Vec::new(),
             schedule: None,
             identity: IdentityMode::Auto,
+            feed_categories: true,
         };
         let id = store.sync_sources(&[source]).unwrap()[0].id;
         (store, id)

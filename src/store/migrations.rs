@@ -128,6 +128,18 @@ const MIGRATIONS: &[&str] = &[
     -- The source's place in the config (0 first); NULL once it is no longer configured.
     ALTER TABLE sources ADD COLUMN position INTEGER;
     "#,
+    // 4: categories keep the label they were first spelled with; slugs stay
+    // what items are filed and found by. Slugs stored before stand for
+    // themselves until an item spells them.
+    r#"
+    CREATE TABLE category_labels (
+        slug   TEXT PRIMARY KEY,
+        label  TEXT NOT NULL,
+        origin INTEGER NOT NULL    -- 0: a slug from before labels, 1: first spelling stored, 2: the config's
+    ) WITHOUT ROWID;
+    INSERT INTO category_labels (slug, label, origin)
+    SELECT DISTINCT slug, slug, 0 FROM item_categories;
+    "#,
 ];
 
 /// The schema version this tributary writes.
@@ -191,5 +203,36 @@ mod tests {
         assert!(groups[2].starts_with('4') && groups[3].starts_with(['8', '9', 'a', 'b']));
         // Fixed once: opening again keeps it.
         assert_eq!(tag_prefix(&dir.path().join("one.db")), one);
+    }
+
+    #[test]
+    fn categories_stored_before_labels_are_labelled_by_their_slugs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO sources (id, name, url, fetch_url) VALUES (1, 'a', 'https://a.example/', 'https://a.example/');
+               INSERT INTO stories (id, sort_at, primary_item_id) VALUES (1, 0, 1);
+               INSERT INTO items (id, source_id, key, categories, first_seen, sort_at, fingerprint, story_id)
+               VALUES (1, 1, 'k', '["machine learning", "rust"]', 0, 0, 0, 1);
+               INSERT INTO item_categories (slug, item_id) VALUES ('machine-learning', 1), ('rust', 1);"#,
+        )
+        .unwrap();
+        drop(conn);
+        let store = crate::store::Store::open(&path).unwrap();
+        let label = |slug: &str| store.category_label(slug).unwrap();
+        assert_eq!(
+            label("machine-learning").as_deref(),
+            Some("machine-learning")
+        );
+        assert_eq!(label("rust").as_deref(), Some("rust"));
+        let stories = store.stories(&crate::store::StoryQuery::default()).unwrap();
+        assert_eq!(stories[0].categories, ["machine-learning", "rust"]);
+        let counts = store.category_counts().unwrap();
+        assert_eq!(counts[0].label, "machine-learning");
     }
 }

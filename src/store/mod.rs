@@ -5,6 +5,7 @@
 //! (`BEGIN IMMEDIATE`) and waits its turn, so two writers, even in two
 //! processes, queue instead of failing with "database is locked".
 
+mod categories;
 mod files;
 mod items;
 mod migrations;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, FileControl, MAIN_DB, OpenFlags, Transaction, TransactionBehavior};
 
+pub use categories::CategoryCount;
 pub use files::{Unwritable, why_unwritable};
 use files::{beside, folder_of, open_failure, plain_words, too_old, unwritable_file};
 pub use items::{PollRecord, PollResult, StoreCounts};

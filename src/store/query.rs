@@ -300,6 +300,7 @@ impl Store {
         );
         let mut copies = self.conn.prepare_cached(&sql)?;
         let mut stories = Vec::with_capacity(ids.len());
+        let mut labels = std::collections::HashMap::new();
         for (id, sort_at) in ids {
             let mut entry_id = None;
             let copies: Vec<(StoredItem, SourceRef)> = copies
@@ -317,17 +318,15 @@ impl Store {
                 })?
                 .collect::<Result<_, _>>()?;
             let mut sources: Vec<SourceRef> = Vec::new();
-            let mut categories: Vec<String> = Vec::new();
-            for (item, source) in &copies {
+            for (_, source) in &copies {
                 if !sources.iter().any(|s| s.name == source.name) {
                     sources.push(source.clone());
                 }
-                for c in &item.categories {
-                    if !categories.contains(c) {
-                        categories.push(c.clone());
-                    }
-                }
             }
+            let categories = self.shown_categories(
+                copies.iter().flat_map(|(item, _)| &item.categories),
+                &mut labels,
+            )?;
             let Some((item, _)) = copies.into_iter().next() else {
                 continue; // a story is never left empty; skip one if it ever is
             };
@@ -359,25 +358,6 @@ pub struct Health {
 }
 
 impl Store {
-    /// Whether any stored item carries the category `slug`.
-    pub fn has_category(&self, slug: &str) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM item_categories WHERE slug = ?1)",
-            [slug],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// Categories with how many stories each has, most used first.
-    pub fn category_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.slug, count(DISTINCT i.story_id) AS n FROM item_categories c
-             JOIN items i ON i.id = c.item_id GROUP BY c.slug ORDER BY n DESC, c.slug",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     pub fn health(&self) -> Result<Health, StoreError> {
         Ok(self.conn.query_row(
             "SELECT (SELECT max(last_fetch_at) FROM sources),

@@ -1,6 +1,6 @@
 //! Source rows: kept in step with the config, carrying each source's fetch state.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -160,6 +160,16 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Each source's site (the home link its feed last gave), by source name,
+    /// for sources whose feed named one.
+    pub fn site_links(&self) -> Result<HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, site_link FROM sources WHERE site_link IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +184,7 @@ mod tests {
             categories: Vec::new(),
             schedule: None,
             identity: IdentityMode::Auto,
+            feed_categories: true,
         }
     }
 

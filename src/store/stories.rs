@@ -225,6 +225,7 @@ pub(super) mod tests {
             categories: Vec::new(),
             schedule: None,
             identity: IdentityMode::Auto,
+            feed_categories: true,
         };
         let states = store.sync_sources(&[source("a"), source("b")]).unwrap();
         (store, states[0].id, states[1].id)
