@@ -8,7 +8,7 @@ mod common;
 use chrono::{DateTime, Utc};
 use common::{FeedHost, RunningDaemon, Setup, run_tributary, schedule_every_second};
 use tributary::render::FeedMeta;
-use tributary::render::html::{RiverPage, render_html};
+use tributary::render::html::{RiverPage, navigation, render_html};
 use tributary::render::json::render_json;
 use tributary::render::markdown::render_markdown;
 use tributary::store::{SourceRef, StoredItem, Story};
@@ -159,8 +159,9 @@ fn river_page(stories: &[Story]) -> String {
     render_html(&RiverPage {
         title: "River",
         stories,
-        categories: &[],
-        active_category: None,
+        navigation: &navigation(&[], &[], None),
+        filters: &[],
+        query: None,
         older: None,
     })
 }

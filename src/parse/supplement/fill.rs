@@ -132,21 +132,16 @@ fn authors(found: &Found, base: &Url) -> Vec<Person> {
 /// `<dc:subject>`, `<itunes:category>` and `<media:category>`, as written, after
 /// the item's own categories and once each.
 fn categories(item: &mut Item, found: &Found) {
+    let mut labels = crate::categorize::Labels::default();
     let extra = found
         .dc_subjects
         .iter()
         .chain(&found.itunes_categories)
         .chain(&found.media_categories);
-    for category in extra {
-        let slug = crate::config::normalize_category(category);
-        let known = item
-            .categories
-            .iter()
-            .any(|c| crate::config::normalize_category(c) == slug);
-        if !slug.is_empty() && !known {
-            item.categories.push(category.trim().to_string());
-        }
+    for category in item.categories.iter().chain(extra) {
+        labels.add(category);
     }
+    item.categories = labels.into_vec();
 }
 
 /// A `<description>` holding markup, read whole; else, where the item has no

@@ -42,6 +42,7 @@ fn store_of(dir: &tempfile::TempDir, feeds: &[(&str, &str)]) -> (Store, Vec<i64>
             categories: Vec::new(),
             schedule: None,
             identity: IdentityMode::Auto,
+            feed_categories: true,
         })
         .collect();
     let ids = store
