@@ -12,6 +12,7 @@
 //! [`json`] repairs JSON documents feed-rs rejects on a detail; [`scan`] reads
 //! channel values straight from the bytes; [`html`] handles web pages.
 
+mod contain;
 mod dialects;
 mod html;
 mod json;
@@ -19,14 +20,13 @@ mod prepass;
 mod scan;
 mod supplement;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use feed_rs::model::{self as fm, FeedType};
 use url::Url;
 
 use crate::model::{Enclosure, Feed, FeedFormat, Item, Person, writable_date};
 use crate::sanitize::{http_base, plain_text, resolve_url, text_to_html};
 
+pub use contain::{contained, panic_is_contained};
 pub use html::{discover_feeds, looks_like_html};
 use json::repair_json_feed;
 use scan::{root_xml_base, skip_times};
@@ -55,15 +55,16 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     // Links are resolved against the feed's address: never against the
     // credentials in it, which would then be stored and published with them.
     let url = &crate::redact::without_credentials(url);
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(url.as_str()))
-        // Left empty, a missing id stays visible; identity decides what to use instead.
-        .id_generator(|_, _, _| String::new())
-        .build();
     // feed-rs is a dependency reading hostile input; a panic in it must cost one
-    // source, not the process.
+    // source, not the process. Each attempt has a parser of its own: one left
+    // mid-entry by a failed attempt trips an assertion in the next.
     let parse = |bytes: &[u8]| {
-        catch_unwind(AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| ParseError::Panicked)
+        let parser = feed_rs::parser::Builder::new()
+            .base_uri(Some(url.as_str()))
+            // Left empty, a missing id stays visible; identity decides what to use instead.
+            .id_generator(|_, _, _| String::new())
+            .build();
+        contain::contained(|| parser.parse(bytes)).map_err(|_| ParseError::Panicked)
     };
     let bytes = &prepass::prepare(bytes);
     let bytes = &dialects::normalize(bytes);
