@@ -67,7 +67,8 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
         contain::contained(|| parser.parse(bytes)).map_err(|_| ParseError::Panicked)
     };
     let bytes = &prepass::prepare(bytes);
-    let bytes = &dialects::normalize(bytes);
+    let normalized = dialects::normalize(bytes);
+    let bytes = &normalized.bytes[..];
     let mut parsed = parse(bytes)?;
     if parsed.is_err()
         && let Some(repaired) = repair_json_feed(bytes)
@@ -94,6 +95,7 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
                 .filter(|b| http_base(b).is_some())
                 .unwrap_or_else(|| url.clone());
             let mut feed = convert(feed, url, &base);
+            normalized.restore(&mut feed);
             supplement::apply(&mut feed, &supplement::read(bytes), url, &base);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
             if feed.items.len() > MAX_ITEMS {
