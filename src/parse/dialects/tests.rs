@@ -146,3 +146,93 @@ fn ill_formed_documents_are_left_to_the_parser() {
     assert_eq!(&n.bytes[..], &doc[..]);
     assert_eq!(n.format, Some(FeedFormat::Atom03));
 }
+
+#[test]
+fn atom_text_constructs_feed_rs_refuses_are_retyped_or_decoded() {
+    let doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"\">t</title>\
+               <entry><title type=\"text/plain\">a</title>\
+               <summary type=\"base64\">PGI+YjwvYj4=</summary>\
+               <content type=\"application/xhtml+xml\"><div>x</div></content></entry>\
+               <entry><content type=\"image/png\">iVBORw0KGgo=</content>\
+               <content type=\"html\" src=\"https://example.org/c\">&lt;p&gt;</content></entry></feed>";
+    let n = normalize(doc.as_bytes());
+    assert_eq!(n.format, None);
+    assert_eq!(
+        text(&n),
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"text\">t</title>\
+         <entry><title type=\"text\">a</title>\
+         <summary type=\"text\">&lt;b&gt;b&lt;/b&gt;</summary>\
+         <content type=\"xhtml\"><div>x</div></content></entry>\
+         <entry><content type=\"html\">&lt;p&gt;</content></entry></feed>"
+    );
+}
+
+#[test]
+fn an_unreadable_xml_base_and_empty_media_text_cost_only_themselves() {
+    let doc = "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>\
+               <item xml:base=\"https://[::1\"><media:title type=\"text\">t</media:title>\
+               <media:description/><media:description type=\"plain\"></media:description>\
+               <media:description>kept</media:description></item></channel></rss>";
+    assert_eq!(
+        text(&normalize(doc.as_bytes())),
+        "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>\
+         <item><media:title type=\"plain\">t</media:title>\
+         <media:description>kept</media:description></item></channel></rss>"
+    );
+}
+
+mod hostile {
+    use proptest::prelude::*;
+
+    use super::super::normalize;
+    use crate::parse::prepass::prepare;
+
+    /// Pieces of the dialects the pass rewrites, put together any which way.
+    const PIECES: &[&str] = &[
+        "<?xml version=\"1.0\" encoding=\"utf-16\"?>",
+        "<feed xmlns=\"http://purl.org/atom/ns#\">",
+        "<feed version=\"0.3\">",
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\">",
+        "<rss xmlns=\"http://backend.userland.com/rss2\">",
+        "<entry>",
+        "</entry>",
+        "<item rdf:about=\"https://example.org/&amp;\">",
+        "<item>",
+        "</item>",
+        "<link>",
+        "</link>",
+        "<content type=\"text/html\" mode=\"base64\">",
+        "<content type=\"multipart/alternative\">",
+        "<content src=\"x\" type=\"\">",
+        "</content>",
+        "<summary type=\"base64\"/>",
+        "<media:title xmlns:media=\"http://search.yahoo.com/mrss/\" type=\"x\">",
+        "</media:title>",
+        "<created>",
+        "</created>",
+        "<author><url>u</url></author>",
+        "<x xml:base=\"http://[\">",
+        "</x>",
+        "PHA+",
+        "&lt;&#1;&nbsp;",
+        "<![CDATA[<]]>",
+        "\u{feff}",
+        "\u{0}",
+        "</feed>",
+        "</rss>",
+    ];
+
+    proptest! {
+        #[test]
+        fn no_document_makes_the_rewrites_panic(
+            picks in prop::collection::vec(0..PIECES.len(), 0..40),
+            noise in prop::collection::vec(any::<u8>(), 0..16),
+        ) {
+            let mut doc: Vec<u8> = picks.iter().flat_map(|i| PIECES[*i].bytes()).collect();
+            doc.extend_from_slice(&noise);
+            let prepared = prepare(&doc);
+            let _ = normalize(&prepared);
+            let _ = normalize(&doc);
+        }
+    }
+}
