@@ -10,7 +10,8 @@
 //!    report (Dublin Core, iTunes and Media RSS fallbacks, guid permalinks, ...).
 //!
 //! [`json`] repairs JSON documents feed-rs rejects on a detail; [`scan`] reads
-//! channel values straight from the bytes; [`html`] handles web pages.
+//! channel values straight from the bytes; [`html`] handles web pages;
+//! [`contain`] keeps a panic of feed-rs to the one document.
 
 mod contain;
 mod dialects;

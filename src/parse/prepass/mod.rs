@@ -5,6 +5,8 @@ mod charset;
 
 use std::borrow::Cow;
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 pub use charset::{utf8_despite_prolog, utf8_from_wide, valid_utf8};
 
 /// The document as UTF-8 (or as the single-byte encoding its prolog rightly
@@ -32,11 +34,21 @@ fn then<'a>(bytes: Cow<'a, [u8]>, step: fn(&[u8]) -> Cow<'_, [u8]>) -> Cow<'a, [
 /// a few bytes of it are read past, but past the XML reader's look-ahead the
 /// declaration is no longer recognized and the document is lost.
 pub fn space_before_prolog_dropped(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let space = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    if space == 0 || prolog(&bytes[space..]).is_none() {
+    let mark = if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
+    let space = bytes[mark..]
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    if space == 0 || prolog(&bytes[mark + space..]).is_none() {
         return Cow::Borrowed(bytes);
     }
-    Cow::Owned(bytes[space..].to_vec())
+    let mut fixed = bytes[..mark].to_vec();
+    fixed.extend_from_slice(&bytes[mark + space..]);
+    Cow::Owned(fixed)
 }
 
 /// An XML declaration is only allowed at the very start; one further in (seen in
@@ -81,7 +93,11 @@ pub struct Prolog {
 
 /// The document's XML declaration, when it starts with one.
 pub fn prolog(bytes: &[u8]) -> Option<Prolog> {
-    let start = bytes.strip_prefix(b"\xEF\xBB\xBF").map_or(0, |_| 3);
+    let start = if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
     let start = start
         + bytes[start..]
             .iter()
