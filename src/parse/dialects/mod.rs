@@ -11,6 +11,7 @@
 mod atom03;
 mod base64;
 mod detect;
+mod element;
 mod pass;
 mod repair;
 mod root;
