@@ -27,7 +27,24 @@ fn log_filter(env: Option<&str>, default: &str) -> EnvFilter {
     })
 }
 
+/// A panic hook.
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// `default`, silenced for panics the feed parser contains: a hostile document
+/// costs its source, and the caller logs one line for it; no "thread panicked"
+/// message, no backtrace. Any other panic is reported by `default` in full.
+fn quiet_when_contained(default: Hook) -> Hook {
+    Box::new(move |info| {
+        if tributary::parse::panic_is_contained() {
+            tracing::debug!(error = %info, "the feed parser panicked on a document");
+        } else {
+            default(info);
+        }
+    })
+}
+
 fn main() -> ExitCode {
+    std::panic::set_hook(quiet_when_contained(std::panic::take_hook()));
     let cli = Cli::parse();
     let filter = log_filter(
         std::env::var("RUST_LOG").ok().as_deref(),
@@ -66,4 +83,27 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn contained_panics_are_silent_and_others_are_reported() {
+        static REPORTED: AtomicUsize = AtomicUsize::new(0);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(quiet_when_contained(Box::new(|_| {
+            REPORTED.fetch_add(1, Ordering::SeqCst);
+        })));
+        let contained = tributary::parse::contained(|| panic!("in the parser"));
+        let contained_reports = REPORTED.load(Ordering::SeqCst);
+        let elsewhere = std::thread::spawn(|| panic!("elsewhere")).join();
+        std::panic::set_hook(previous);
+        assert!(contained.is_err() && elsewhere.is_err());
+        assert_eq!(contained_reports, 0);
+        assert_eq!(REPORTED.load(Ordering::SeqCst), 1);
+    }
 }

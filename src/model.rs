@@ -76,6 +76,8 @@ pub struct Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeedFormat {
     Atom,
+    /// Atom 0.3, the draft before RFC 4287
+    Atom03,
     Json,
     Rss0,
     Rss1,
@@ -86,6 +88,7 @@ impl FeedFormat {
     pub fn as_str(self) -> &'static str {
         match self {
             FeedFormat::Atom => "atom1.0",
+            FeedFormat::Atom03 => "atom0.3",
             FeedFormat::Json => "jsonfeed",
             FeedFormat::Rss0 => "rss0.9x",
             FeedFormat::Rss1 => "rss1.0",

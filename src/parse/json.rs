@@ -1,7 +1,10 @@
 //! JSON documents feed-rs rejects on a detail, repaired into JSON Feeds it reads.
 
+use serde_json::{Map, Value};
+
 /// JSON Feeds seen in the wild that feed-rs rejects on a detail: no `version`, an
-/// `http://` version URL, `tags` given as one string; and RSS 2.0 written as JSON
+/// `http://` version URL, `tags` given as one string, a value of the wrong type
+/// (a date given as a number); and RSS 2.0 written as JSON
 /// (`{"rss": {"channel": ...}}`, as Scripting News serves). Returns the document as
 /// a JSON Feed feed-rs reads, or `None` when it is neither.
 pub fn repair_json_feed(bytes: &[u8]) -> Option<Vec<u8>> {
@@ -27,23 +30,133 @@ pub fn repair_json_feed(bytes: &[u8]) -> Option<Vec<u8>> {
         "https://jsonfeed.org/version/1.1"
     };
     feed.insert("version".into(), version.into());
-    for item in feed.get_mut("items")?.as_array_mut()? {
-        if let Some(tags) = item.get_mut("tags")
-            && let Some(text) = tags.as_str()
-        {
-            *tags = text
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| serde_json::Value::from(t.to_string()))
-                .collect();
-        }
-    }
+    conform_feed(feed);
     serde_json::to_vec(&doc).ok()
 }
 
+/// A value of the wrong type costs only itself: feed-rs rejects the whole
+/// document for one (a date given as a number, an author given as a string).
+/// Numbers stand in for strings where they read the same (ids, titles, tags);
+/// anything else of the wrong type is left out.
+fn conform_feed(feed: &mut Map<String, Value>) {
+    // `title` is the one string feed-rs requires.
+    if !text_or_number(feed, "title") {
+        feed.insert("title".into(), "".into());
+    }
+    for key in [
+        "home_page_url",
+        "feed_url",
+        "language",
+        "description",
+        "icon",
+        "favicon",
+    ] {
+        keep_if(feed, key, Value::is_string);
+    }
+    conform_authors(feed);
+    if let Some(Value::Array(items)) = feed.get_mut("items") {
+        items.retain(Value::is_object);
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            conform_item(item);
+        }
+    }
+}
+
+fn conform_item(item: &mut Map<String, Value>) {
+    text_or_number(item, "id");
+    text_or_number(item, "title");
+    for key in [
+        "url",
+        "external_url",
+        "content_html",
+        "content_text",
+        "summary",
+        "date_published",
+        "date_modified",
+    ] {
+        keep_if(item, key, Value::is_string);
+    }
+    conform_authors(item);
+    match item.get_mut("tags") {
+        // `tags` given as one string: a comma-separated list.
+        Some(Value::String(text)) => {
+            let tags = text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| Value::from(t.to_string()))
+                .collect();
+            item.insert("tags".into(), Value::Array(tags));
+        }
+        Some(Value::Array(tags)) => {
+            tags.retain(|t| t.is_string() || t.is_number());
+            for tag in tags.iter_mut().filter(|t| t.is_number()) {
+                *tag = tag.to_string().into();
+            }
+        }
+        _ => keep_if(item, "tags", |_| false),
+    }
+    keep_if(item, "attachments", Value::is_array);
+    if let Some(Value::Array(attachments)) = item.get_mut("attachments") {
+        // An attachment needs a `url` and a `mime_type`.
+        attachments.retain(|a| {
+            a.get("url").is_some_and(Value::is_string)
+                && a.get("mime_type").is_some_and(Value::is_string)
+        });
+        for a in attachments.iter_mut().filter_map(Value::as_object_mut) {
+            keep_if(a, "title", Value::is_string);
+            keep_if(a, "size_in_bytes", Value::is_u64);
+        }
+    }
+}
+
+/// `author` (JSON Feed 1.0) and `authors` (1.1): objects of strings.
+fn conform_authors(object: &mut Map<String, Value>) {
+    keep_if(object, "author", Value::is_object);
+    keep_if(object, "authors", Value::is_array);
+    if let Some(Value::Array(authors)) = object.get_mut("authors") {
+        authors.retain(Value::is_object);
+    }
+    let single = object.get_mut("author").and_then(Value::as_object_mut);
+    for author in single.into_iter() {
+        keep_if(author, "name", Value::is_string);
+        keep_if(author, "url", Value::is_string);
+    }
+    if let Some(Value::Array(authors)) = object.get_mut("authors") {
+        for author in authors.iter_mut().filter_map(Value::as_object_mut) {
+            keep_if(author, "name", Value::is_string);
+            keep_if(author, "url", Value::is_string);
+        }
+    }
+}
+
+/// Removes `key` when its value fails `ok`.
+fn keep_if(object: &mut Map<String, Value>, key: &str, ok: impl Fn(&Value) -> bool) {
+    if object.get(key).is_some_and(|v| !ok(v)) {
+        object.remove(key);
+    }
+}
+
+/// Keeps `key` when it is a string, writes a number as one, removes anything
+/// else; whether a string is left.
+fn text_or_number(object: &mut Map<String, Value>, key: &str) -> bool {
+    match object.get(key) {
+        Some(Value::String(_)) => true,
+        Some(Value::Number(n)) => {
+            let text = n.to_string();
+            object.insert(key.into(), text.into());
+            true
+        }
+        Some(_) => {
+            object.remove(key);
+            false
+        }
+        None => false,
+    }
+}
+
 fn rss_json_to_json_feed(channel: &serde_json::Value) -> serde_json::Value {
-    use serde_json::{Value, json};
+    use serde_json::json;
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
     let items = match channel.get("item") {
         Some(Value::Array(items)) => items.clone(),
@@ -89,4 +202,42 @@ fn rss_json_to_json_feed(channel: &serde_json::Value) -> serde_json::Value {
         "description": text(channel, "description"),
         "items": items,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repaired(doc: Value) -> Value {
+        serde_json::from_slice(&repair_json_feed(doc.to_string().as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_cost_only_themselves() {
+        let doc = serde_json::json!({
+            "version": "https://jsonfeed.org/version/1.1", "title": 7, "icon": [],
+            "author": "Ann", "authors": [{"name": "Bob", "url": 1}, "Eve"],
+            "items": [
+                {"id": 12, "title": null, "date_published": 1764000000, "summary": "s",
+                 "tags": ["a", 3, {"b": 1}], "author": {"name": ["x"]},
+                 "attachments": [{"url": "https://example.org/a.mp3", "mime_type": "audio/mpeg",
+                                  "size_in_bytes": -1, "title": 5},
+                                 {"url": "https://example.org/b.mp3"}]},
+                "not an item",
+                {"id": "2", "tags": 5, "attachments": {}}
+            ]
+        });
+        assert_eq!(
+            repaired(doc),
+            serde_json::json!({
+                "version": "https://jsonfeed.org/version/1.1", "title": "7",
+                "authors": [{"name": "Bob"}],
+                "items": [
+                    {"id": "12", "summary": "s", "tags": ["a", "3"], "author": {},
+                     "attachments": [{"url": "https://example.org/a.mp3", "mime_type": "audio/mpeg"}]},
+                    {"id": "2"}
+                ]
+            })
+        );
+    }
 }

@@ -10,8 +10,10 @@
 //!    report (Dublin Core, iTunes and Media RSS fallbacks, guid permalinks, ...).
 //!
 //! [`json`] repairs JSON documents feed-rs rejects on a detail; [`scan`] reads
-//! channel values straight from the bytes; [`html`] handles web pages.
+//! channel values straight from the bytes; [`html`] handles web pages;
+//! [`contain`] keeps a panic of feed-rs to the one document.
 
+mod contain;
 mod dialects;
 mod html;
 mod json;
@@ -19,14 +21,13 @@ mod prepass;
 mod scan;
 mod supplement;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use feed_rs::model::{self as fm, FeedType};
 use url::Url;
 
 use crate::model::{Enclosure, Feed, FeedFormat, Item, Person, writable_date};
 use crate::sanitize::{TitleMarkup, http_base, resolve_url, text_to_html, title_text};
 
+pub use contain::{contained, panic_is_contained};
 pub use html::{discover_feeds, looks_like_html};
 use json::repair_json_feed;
 use scan::{root_xml_base, skip_times};
@@ -55,18 +56,20 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     // Links are resolved against the feed's address: never against the
     // credentials in it, which would then be stored and published with them.
     let url = &crate::redact::without_credentials(url);
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(url.as_str()))
-        // Left empty, a missing id stays visible; identity decides what to use instead.
-        .id_generator(|_, _, _| String::new())
-        .build();
     // feed-rs is a dependency reading hostile input; a panic in it must cost one
-    // source, not the process.
+    // source, not the process. Each attempt has a parser of its own: one left
+    // mid-entry by a failed attempt trips an assertion in the next.
     let parse = |bytes: &[u8]| {
-        catch_unwind(AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| ParseError::Panicked)
+        let parser = feed_rs::parser::Builder::new()
+            .base_uri(Some(url.as_str()))
+            // Left empty, a missing id stays visible; identity decides what to use instead.
+            .id_generator(|_, _, _| String::new())
+            .build();
+        contain::contained(|| parser.parse(bytes)).map_err(|_| ParseError::Panicked)
     };
     let bytes = &prepass::prepare(bytes);
-    let bytes = &dialects::normalize(bytes);
+    let normalized = dialects::normalize(bytes);
+    let bytes = &normalized.bytes[..];
     let mut parsed = parse(bytes)?;
     if parsed.is_err()
         && let Some(repaired) = repair_json_feed(bytes)
@@ -93,6 +96,7 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
                 .filter(|b| http_base(b).is_some())
                 .unwrap_or_else(|| url.clone());
             let mut feed = convert(feed, url, &base);
+            normalized.restore(&mut feed);
             supplement::apply(&mut feed, &supplement::read(bytes), url, &base);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
             if feed.items.len() > MAX_ITEMS {
