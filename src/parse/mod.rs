@@ -88,7 +88,14 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
         _ => bytes,
     };
     match parsed {
-        Ok(feed) => {
+        Ok(mut feed) => {
+            // Entries past the cap are dropped before anything is made of them: a
+            // document of 200,000 items must not cost the memory of 200,000.
+            let entries = feed.entries.len();
+            if entries > MAX_ITEMS {
+                tracing::warn!(url = %crate::redact::shown_url(url), items = entries, kept = MAX_ITEMS, "feed has too many items; the rest are ignored");
+                feed.entries.truncate(MAX_ITEMS);
+            }
             // A root xml:base that is not http(s) is ignored: nothing may resolve
             // against `javascript:` or `file:`.
             let base = root_xml_base(bytes)
@@ -99,10 +106,6 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
             normalized.restore(&mut feed);
             supplement::apply(&mut feed, &supplement::read(bytes), url, &base);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
-            if feed.items.len() > MAX_ITEMS {
-                tracing::warn!(url = %crate::redact::shown_url(url), items = feed.items.len(), kept = MAX_ITEMS, "feed has too many items; the rest are ignored");
-                feed.items.truncate(MAX_ITEMS);
-            }
             Ok(feed)
         }
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),

@@ -50,7 +50,7 @@ impl Normalized<'_> {
             return;
         };
         // Entries line up with the ids only when feed-rs read every item counted.
-        if ids.len() != feed.items.len() {
+        if ids.len().min(crate::parse::MAX_ITEMS) != feed.items.len() {
             return;
         }
         for (item, id) in feed.items.iter_mut().zip(ids) {

@@ -294,7 +294,10 @@ impl Walk {
         }
         match place {
             Place::Entry => {
-                if let Some(entry) = self.entry.take() {
+                // Entries past the parser's cap are never items: not kept.
+                if let Some(entry) = self.entry.take()
+                    && self.found.entries.len() < crate::parse::MAX_ITEMS
+                {
                     self.found.entries.push(entry);
                 }
             }
