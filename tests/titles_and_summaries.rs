@@ -65,7 +65,9 @@ async fn a_text_title_and_a_summary_read_right_in_every_output() {
         "{page}"
     );
     assert!(
-        page.contains(&format!("<p class=\"summary\">{SUMMARY_TEXT}</p>")),
+        page.contains(&format!(
+            "<p class=\"summary\" dir=\"auto\">{SUMMARY_TEXT}</p>"
+        )),
         "{page}"
     );
 
@@ -168,7 +170,8 @@ fn river_page(stories: &[Story]) -> String {
 
 /// The text of the river page's summary paragraph.
 fn page_summary(page: &str) -> &str {
-    let start = page.find("<p class=\"summary\">").expect("a summary") + 19;
+    let start = page.find("<p class=\"summary\"").expect("a summary");
+    let start = start + page[start..].find('>').unwrap() + 1;
     &page[start..start + page[start..].find("</p>").unwrap()]
 }
 

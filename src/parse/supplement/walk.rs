@@ -183,7 +183,15 @@ impl Walk {
             {
                 self.begin_entry(Kind::RssItem)
             }
-            (Some(Place::Root(Root::Rdf)), Ns::Rss, "item") => self.begin_entry(Kind::RdfItem),
+            (Some(Place::Root(Root::Rdf)), Ns::Rss, "item") => {
+                let place = self.begin_entry(Kind::RdfItem);
+                // An RSS 1.0 item is named by its `rdf:about`, the id feed-rs's
+                // items carry after the dialect pass: matching goes by it.
+                if let Some(entry) = self.entry.as_mut() {
+                    entry.id = rdf_about(e);
+                }
+                place
+            }
             (Some(Place::Root(Root::Atom)), Ns::Atom, "entry") => self.begin_entry(Kind::AtomEntry),
             (
                 Some(
@@ -372,4 +380,18 @@ fn is_void(name: &str) -> bool {
             | "track"
             | "wbr"
     )
+}
+
+/// The `rdf:about` of an RSS 1.0 item, whatever the prefix bound to RDF.
+fn rdf_about(e: &BytesStart) -> Option<String> {
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == "about")
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.trim().to_string())
+        })
+        .filter(|v| !v.is_empty())
 }
