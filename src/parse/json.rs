@@ -2,6 +2,9 @@
 
 use serde_json::{Map, Value};
 
+use super::supplement::parse_date;
+use crate::model::{Feed, FeedFormat, writable_date};
+
 /// JSON Feeds seen in the wild that feed-rs rejects on a detail: no `version`, an
 /// `http://` version URL, `tags` given as one string, a value of the wrong type
 /// (a date given as a number); and RSS 2.0 written as JSON
@@ -152,6 +155,47 @@ fn text_or_number(object: &mut Map<String, Value>, key: &str) -> bool {
             false
         }
         None => false,
+    }
+}
+
+/// JSON Feed dates feed-rs could not read, read again: RFC 3339 requires seconds
+/// and an offset, and feeds leave them out (`2018-01-06T08:00`, read as UTC).
+/// `date_published` and `date_modified` of each item that has no date where
+/// feed-rs gave none; the document is read again only when some item lacks one.
+pub fn fill_dates(feed: &mut Feed, bytes: &[u8]) {
+    if feed.format != FeedFormat::Json
+        || feed
+            .items
+            .iter()
+            .all(|i| i.published.is_some() && i.updated.is_some())
+    {
+        return;
+    }
+    let Ok(doc) = serde_json::from_slice::<Value>(bytes) else {
+        return;
+    };
+    let Some(Value::Array(items)) = doc.get("items") else {
+        return;
+    };
+    // The items feed-rs read are the objects (see `conform_feed`), in order;
+    // when the counts differ, which is which is not known and nothing is filled.
+    let items: Vec<&Map<String, Value>> = items.iter().filter_map(Value::as_object).collect();
+    if items.len() != feed.items.len() {
+        return;
+    }
+    let date = |item: &Map<String, Value>, key: &str| {
+        item.get(key)
+            .and_then(Value::as_str)
+            .and_then(parse_date)
+            .and_then(writable_date)
+    };
+    for (item, found) in feed.items.iter_mut().zip(items) {
+        if item.published.is_none() {
+            item.published = date(found, "date_published");
+        }
+        if item.updated.is_none() {
+            item.updated = date(found, "date_modified");
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! Dates as extension elements write them: W3C-DTF (the profile of ISO 8601
 //! Dublin Core recommends, from a bare year to fractions of a second), RFC 3339
-//! and RFC 2822.
+//! and RFC 2822; then the forms near RFC 822 [`parse_lenient`] reads.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+
+use super::lenient::parse_lenient;
 
 /// The time `text` names; a date without a time is its midnight, a time without
 /// a zone is UTC.
@@ -20,7 +22,7 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     {
         return Some(t.to_utc());
     }
-    w3c_dtf(text)
+    w3c_dtf(text).or_else(|| parse_lenient(text))
 }
 
 /// W3C-DTF and the ISO 8601 forms close to it: `T` or a space between date and

@@ -79,9 +79,12 @@ fn dates(item: &mut Item, found: &Found) {
     {
         item.published = Some(t);
     }
-    // `<dc:date>`, `<dcterms:issued>`, `<dcterms:created>`, `atom:published`
+    // `<pubDate>` in a form feed-rs does not read (`Tue 11 Jan 2011 01:30:00
+    // GMT`, `2006-01-11 16:42:55 -0800`), then `<dc:date>`, `<dcterms:issued>`,
+    // `<dcterms:created>`, `atom:published`
     if item.published.is_none() {
         item.published = first_date([
+            &found.pub_date,
             &found.dc_date,
             &found.dcterms_issued,
             &found.dcterms_created,

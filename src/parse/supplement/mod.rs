@@ -6,6 +6,7 @@
 
 mod date;
 mod fill;
+mod lenient;
 pub mod person;
 mod slots;
 mod walk;
@@ -15,6 +16,8 @@ use std::collections::HashMap;
 use url::Url;
 
 use crate::model::{Feed, Item};
+
+pub use date::parse_date;
 
 /// What the second pass found: for the feed, and for each entry in document order.
 #[derive(Debug, Default)]
