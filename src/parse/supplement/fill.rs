@@ -8,7 +8,7 @@ use url::Url;
 use super::date::parse_date;
 use super::person::parse_contact;
 use super::{Found, FoundPerson, Kind};
-use crate::model::{Feed, Item, Person, writable_date};
+use crate::model::{Enclosure, Feed, Item, Person, writable_date};
 use crate::parse::absolute;
 use crate::sanitize::{plain_text, text_to_html};
 
@@ -31,6 +31,8 @@ pub fn entry(item: &mut Item, found: &Found, base: &Url) {
             .into_iter()
             .find_map(|t| t.as_deref().and_then(title));
     }
+    // The files first: a guid naming one of them is no page.
+    enclosures(item, found, base);
     // A `<guid>` that is a permalink is the item's page (RSS 2.0): only an
     // absolute http(s) URL, since a relative guid names nothing, and not the
     // URL of the item's `<enclosure>`, which podcasts give as guid by default.
@@ -130,6 +132,43 @@ fn authors(found: &Found, base: &Url) -> Vec<Person> {
             uri: None,
         })
         .collect()
+}
+
+/// The item's files: every RSS `<enclosure>` first, then every `media:content`
+/// not already there, then what else feed-rs found (Atom `rel="enclosure"`
+/// links). feed-rs drops an `<enclosure>` when the item has Media RSS content,
+/// and gives a `<media:player url>` (a web page) as the content's URL: a player
+/// is never a file, so none is kept.
+fn enclosures(item: &mut Item, found: &Found, base: &Url) {
+    if found.enclosures.is_empty()
+        && found.media_contents.is_empty()
+        && found.media_players.is_empty()
+    {
+        return;
+    }
+    let players: Vec<String> = found
+        .media_players
+        .iter()
+        .filter_map(|u| absolute(u, base))
+        .collect();
+    let mut files: Vec<Enclosure> = Vec::new();
+    let written = found.enclosures.iter().chain(&found.media_contents);
+    let written = written.filter_map(|e| {
+        Some(Enclosure {
+            url: absolute(&e.url, base)?,
+            media_type: e.media_type.clone(),
+            length: e.length,
+        })
+    });
+    let others = std::mem::take(&mut item.enclosures)
+        .into_iter()
+        .filter(|e| !players.contains(&e.url));
+    for file in written.collect::<Vec<_>>().into_iter().chain(others) {
+        if !files.iter().any(|f| f.url == file.url) {
+            files.push(file);
+        }
+    }
+    item.enclosures = files;
 }
 
 /// `<dc:subject>`, `<itunes:category>` and `<media:category>`, as written, after

@@ -45,6 +45,15 @@ pub struct FoundPerson {
     pub uri: Option<String>,
 }
 
+/// A file an entry carries, as an RSS `<enclosure url type length>` or a
+/// `<media:content url type fileSize>` gives it: the URL unresolved.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FoundEnclosure {
+    pub url: String,
+    pub media_type: Option<String>,
+    pub length: Option<u64>,
+}
+
 /// The values of one entry (or of the channel), as written in the document:
 /// text trimmed, dates unparsed, URLs unresolved.
 #[derive(Debug, Default)]
@@ -84,6 +93,12 @@ pub struct Found {
     pub media_description: Option<(String, bool)>,
     pub media_thumbnail: Option<String>,
     pub media_categories: Vec<String>,
+    /// RSS `<enclosure>`s, in document order
+    pub enclosures: Vec<FoundEnclosure>,
+    /// `media:content`s with a URL, in document order
+    pub media_contents: Vec<FoundEnclosure>,
+    /// `<media:player url>`s: pages that play a file, never the file
+    pub media_players: Vec<String>,
 }
 
 /// Reads the document (as given to feed-rs) for the values feed-rs misses.

@@ -7,7 +7,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::BytesStart;
 use quick_xml::name::ResolveResult;
 
-use super::{Found, FoundPerson, Kind};
+use super::{Found, FoundEnclosure, FoundPerson, Kind};
 
 /// The vocabularies the pass reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,11 @@ pub fn entry_slot(entry: &mut Found, ns: Ns, name: &str, e: &BytesStart) -> Opti
         (Ns::Rss, "link") if !atom_entry => Slot::Link,
         (Ns::Rss, "pubDate") if !atom_entry => Slot::PubDate,
         (Ns::Rss, "description") if !atom_entry => Slot::Description,
+        // `<enclosure url type length>` in an RSS item
+        (Ns::Rss, "enclosure") if !atom_entry => {
+            entry.enclosures.extend(enclosure(e, "length"));
+            return None;
+        }
         (Ns::Rss, "updated") if !atom_entry => {
             entry.explicit_updated = true;
             return None;
@@ -139,6 +144,17 @@ pub fn media_slot(entry: Option<&mut Found>, name: &str, e: &BytesStart) -> Opti
             html: attr(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("html")),
         }),
         "category" => Some(Slot::MediaCategory),
+        // `<media:content url type fileSize>`, in the item or its `media:group`
+        "content" => {
+            entry?.media_contents.extend(enclosure(e, "fileSize"));
+            None
+        }
+        // `<media:player url>`, alone or in a `media:content`
+        "player" => {
+            let url = attr(e, "url").map(|u| u.trim().to_string());
+            entry?.media_players.extend(url.filter(|u| !u.is_empty()));
+            None
+        }
         "thumbnail" => {
             let entry = entry?;
             if entry.media_thumbnail.is_none() {
@@ -148,6 +164,20 @@ pub fn media_slot(entry: Option<&mut Found>, name: &str, e: &BytesStart) -> Opti
         }
         _ => None,
     }
+}
+
+/// The file an element's `url`, `type` and `length_attr` attributes name.
+fn enclosure(e: &BytesStart, length_attr: &str) -> Option<FoundEnclosure> {
+    let url = attr(e, "url").map(|u| u.trim().to_string())?;
+    let media_type = attr(e, "type")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let length = attr(e, length_attr).and_then(|l| l.trim().parse().ok());
+    (!url.is_empty()).then_some(FoundEnclosure {
+        url,
+        media_type,
+        length,
+    })
 }
 
 /// Puts the text of an element captured, or the markup of a `<description>`
