@@ -48,6 +48,17 @@ pub fn entry(item: &mut Item, found: &Found, base: &Url) {
     if item.authors.is_empty() {
         item.authors = authors(found, base);
     }
+    // An RSS `<author>` that is only an email address, beside an
+    // `<itunes:author>` naming the person: one author, named by iTunes.
+    if let [only] = &mut item.authors[..]
+        && only.name.is_none()
+        && only.email.is_some()
+    {
+        only.name = found
+            .itunes_author
+            .as_deref()
+            .and_then(|raw| parse_contact(raw).0);
+    }
     categories(item, found);
     summary(item, found);
     // `<media:thumbnail url>`: the item's picture

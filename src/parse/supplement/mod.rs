@@ -37,7 +37,8 @@ pub enum Kind {
     AtomEntry,
 }
 
-/// A person as an `atom:author` gives one, its parts as written.
+/// A person as an `atom:author` (or an RSS `<author>` holding its elements)
+/// gives one, its parts as written.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FoundPerson {
     pub name: Option<String>,
@@ -82,6 +83,7 @@ pub struct Found {
     pub dcterms_issued: Option<String>,
     pub dcterms_created: Option<String>,
     pub dcterms_modified: Option<String>,
+    /// `atom:author`s, and RSS `<author>`s holding `<name>`/`<email>` elements
     pub atom_authors: Vec<FoundPerson>,
     pub atom_published: Option<String>,
     pub atom_updated: Option<String>,

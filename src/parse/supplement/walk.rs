@@ -212,6 +212,14 @@ impl Walk {
                 self.author = Some(FoundPerson::default());
                 Place::Author
             }
+            // An RSS `<author>` holding `<name>`/`<email>` elements rather than
+            // text is read as an `atom:author`; one holding text is feed-rs's.
+            (Some(Place::Entry), Ns::Rss, "author")
+                if self.entry.as_ref().is_some_and(|en| en.kind == Kind::RssItem) =>
+            {
+                self.author = Some(FoundPerson::default());
+                Place::Author
+            }
             _ => Place::Other,
         };
         self.open.push(place);
@@ -220,9 +228,10 @@ impl Walk {
         }
         let in_entry = self.entry.is_some();
         let slot = match (parent, ns, name) {
-            (Some(Place::Author), Ns::Atom, "name") => Some(Slot::PersonName),
-            (Some(Place::Author), Ns::Atom, "email") => Some(Slot::PersonEmail),
-            (Some(Place::Author), Ns::Atom, "uri") => Some(Slot::PersonUri),
+            // A person's parts, in the Atom namespace or (in an RSS `<author>`) none
+            (Some(Place::Author), Ns::Atom | Ns::Rss, "name") => Some(Slot::PersonName),
+            (Some(Place::Author), Ns::Atom | Ns::Rss, "email") => Some(Slot::PersonEmail),
+            (Some(Place::Author), Ns::Atom | Ns::Rss, "uri") => Some(Slot::PersonUri),
             (Some(Place::Entry), ..) => self
                 .entry
                 .as_mut()
