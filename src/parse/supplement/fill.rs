@@ -182,13 +182,15 @@ fn enclosures(item: &mut Item, found: &Found, base: &Url) {
     item.enclosures = files;
 }
 
-/// `<dc:subject>`, `<itunes:category>` and `<media:category>`, as written, after
-/// the item's own categories and once each.
+/// The text of an Atom `<category>` without `term`, `<dc:subject>`,
+/// `<itunes:category>` and `<media:category>`, as written, after the item's own
+/// categories and once each.
 fn categories(item: &mut Item, found: &Found) {
     let mut labels = crate::categorize::Labels::default();
     let extra = found
-        .dc_subjects
+        .atom_category_texts
         .iter()
+        .chain(&found.dc_subjects)
         .chain(&found.itunes_categories)
         .chain(&found.media_categories);
     for category in item.categories.iter().chain(extra) {

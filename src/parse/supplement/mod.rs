@@ -80,6 +80,8 @@ pub struct Found {
     pub dc_description: Option<String>,
     pub dc_creators: Vec<String>,
     pub dc_subjects: Vec<String>,
+    /// `atom:category` elements with text and no `term`
+    pub atom_category_texts: Vec<String>,
     pub dcterms_issued: Option<String>,
     pub dcterms_created: Option<String>,
     pub dcterms_modified: Option<String>,

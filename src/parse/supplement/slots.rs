@@ -55,6 +55,7 @@ pub enum Slot {
     DcDescription,
     DcCreator,
     DcSubject,
+    AtomCategoryText,
     Issued,
     Created,
     Modified,
@@ -99,6 +100,11 @@ pub fn entry_slot(entry: &mut Found, ns: Ns, name: &str, e: &BytesStart) -> Opti
                 entry.link = attr(e, "href").map(|h| h.trim().to_string());
             }
             return None;
+        }
+        // `<category>ebmpapst</category>` in an Atom entry: RFC 4287 §4.2.2 puts
+        // the category in `term`, but without one the text is all there is.
+        (Ns::Atom, "category") if attr(e, "term").is_none_or(|t| t.trim().is_empty()) => {
+            Slot::AtomCategoryText
         }
         (Ns::Atom, "published") => Slot::AtomPublished,
         (Ns::Atom, "updated") => {
@@ -202,6 +208,7 @@ pub fn store(scope: &mut Found, slot: Slot, text: &str, markup: Option<String>) 
         Slot::DcDescription => set_first(&mut scope.dc_description, text),
         Slot::DcCreator => scope.dc_creators.push(text.to_string()),
         Slot::DcSubject => scope.dc_subjects.push(text.to_string()),
+        Slot::AtomCategoryText => scope.atom_category_texts.push(text.to_string()),
         Slot::Issued => set_first(&mut scope.dcterms_issued, text),
         Slot::Created => set_first(&mut scope.dcterms_created, text),
         Slot::Modified => set_first(&mut scope.dcterms_modified, text),
