@@ -7,6 +7,7 @@
 mod date;
 mod fill;
 mod lenient;
+mod markup;
 pub mod person;
 mod slots;
 mod walk;

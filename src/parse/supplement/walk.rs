@@ -10,6 +10,7 @@ use quick_xml::escape::{escape, resolve_predefined_entity};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{NsReader, Reader};
 
+use super::markup::{is_void, text_as_markup};
 use super::slots::{
     Ns, Slot, attr, channel_slot, entry_slot, media_slot, store, store_person, vocabulary,
 };
@@ -215,7 +216,10 @@ impl Walk {
             // An RSS `<author>` holding `<name>`/`<email>` elements rather than
             // text is read as an `atom:author`; one holding text is feed-rs's.
             (Some(Place::Entry), Ns::Rss, "author")
-                if self.entry.as_ref().is_some_and(|en| en.kind == Kind::RssItem) =>
+                if self
+                    .entry
+                    .as_ref()
+                    .is_some_and(|en| en.kind == Kind::RssItem) =>
             {
                 self.author = Some(FoundPerson::default());
                 Place::Author
@@ -341,54 +345,6 @@ impl Walk {
             }
         }
     }
-}
-
-/// Text as it is written in the document, made markup: CDATA sections become
-/// escaped text; comments and processing instructions go.
-fn text_as_markup(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(at) = rest.find('<') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let (body, close) = if let Some(body) = rest.strip_prefix("<![CDATA[") {
-            (body, "]]>")
-        } else if let Some(body) = rest.strip_prefix("<!--") {
-            (body, "-->")
-        } else if let Some(body) = rest.strip_prefix("<?") {
-            (body, "?>")
-        } else {
-            // Nothing else starts with `<` in text.
-            (&rest[1..], "")
-        };
-        let end = body.find(close).unwrap_or(body.len());
-        if close == "]]>" {
-            out.push_str(&escape(&body[..end]));
-        }
-        rest = body.get(end + close.len()..).unwrap_or_default();
-    }
-    out.push_str(rest);
-    out
-}
-
-/// HTML elements that have no end tag.
-fn is_void(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "link"
-            | "meta"
-            | "source"
-            | "track"
-            | "wbr"
-    )
 }
 
 /// The `rdf:about` of an RSS 1.0 item, whatever the prefix bound to RDF.
