@@ -115,7 +115,8 @@ fn time(clock: &str) -> Option<(u32, u32, u32)> {
 }
 
 fn split_meridiem(token: &str) -> (&str, Option<bool>) {
-    for (suffix, pm) in [("am", false), ("pm", true), ("a.m.", false), ("p.m.", true)] {
+    // The token's final `.` is gone: `8:56a.m.` is `8:56a.m` here.
+    for (suffix, pm) in [("am", false), ("pm", true), ("a.m", false), ("p.m", true)] {
         if let Some(clock) = token.strip_suffix(suffix) {
             return (clock, Some(pm));
         }
@@ -249,6 +250,14 @@ mod tests {
             (
                 "Mon, 21 Jan 2008 12:05am EDT",
                 Some("2008-01-21T04:05:00+00:00"),
+            ),
+            (
+                "Mon, 21 Jan 2008 8:56p.m. PST",
+                Some("2008-01-22T04:56:00+00:00"),
+            ),
+            (
+                "Mon, 21 Jan 2008 12:30 p.m. GMT",
+                Some("2008-01-21T12:30:00+00:00"),
             ),
             ("2020/1/10 14:33:00", Some("2020-01-10T14:33:00+00:00")),
             (
