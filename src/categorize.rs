@@ -186,22 +186,17 @@ mod tests {
 
     fn item(title: &str) -> Item {
         Item {
-            guid: None,
             link: Some("https://openai.example/index/x".into()),
             title: Some(title.into()),
-            published: None,
-            updated: None,
             authors: vec![Person {
                 name: Some("Sam".into()),
                 email: None,
                 uri: None,
             }],
             categories: vec!["Research".into(), "ai".into()],
-            summary: None,
             content: Some("<p>about language models</p>".into()),
             enclosures: vec![],
-            base: None,
-            image: None,
+            ..Item::default()
         }
     }
 

@@ -630,15 +630,11 @@ mod tests {
             guid: guid.map(str::to_string),
             link: link.map(str::to_string),
             title: Some(title.to_string()),
-            published: None,
-            updated: None,
             authors: vec![],
             categories: vec![],
-            summary: None,
             content: Some(format!("<p>{title}</p>")),
             enclosures: vec![],
-            base: None,
-            image: None,
+            ..Item::default()
         }
     }
 

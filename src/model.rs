@@ -114,7 +114,7 @@ pub struct Enclosure {
 
 /// One item of a parsed feed, before identity is assigned. HTML fields hold the
 /// publisher's markup unchanged; it is sanitized on the way out.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Item {
     /// guid / id as the feed gives it, `None` when absent
     pub guid: Option<String>,

@@ -31,15 +31,7 @@ fn fetched(source_id: i64, n: u32) -> PollRecord {
         guid: Some(n.to_string()),
         link: Some(format!("https://site.example/{n}")),
         title: Some(format!("Story {n}")),
-        published: None,
-        updated: None,
-        authors: Vec::new(),
-        categories: Vec::new(),
-        summary: None,
-        content: None,
-        enclosures: Vec::new(),
-        base: None,
-        image: None,
+        ..Item::default()
     };
     PollRecord {
         source_id,

@@ -493,15 +493,8 @@ mod tests {
             guid: Some(key.into()),
             link: Some(format!("https://site.example/{key}")),
             title: Some(title.into()),
-            published: None,
-            updated: None,
-            authors: Vec::new(),
-            categories: Vec::new(),
             summary: Some("x".repeat(text_len)),
-            content: None,
-            enclosures: Vec::new(),
-            base: None,
-            image: None,
+            ..Item::default()
         };
         IdentifiedItem {
             key: key.into(),

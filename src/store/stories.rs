@@ -200,14 +200,7 @@ pub(super) mod tests {
                     .unwrap()
                     .to_utc()
             }),
-            updated: None,
-            authors: Vec::new(),
-            categories: Vec::new(),
-            summary: None,
-            content: None,
-            enclosures: Vec::new(),
-            base: None,
-            image: None,
+            ..Item::default()
         };
         IdentifiedItem {
             key: format!("g:{guid}"),

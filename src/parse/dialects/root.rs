@@ -105,6 +105,17 @@ pub fn find_root(doc: &[u8]) -> Option<Root> {
 /// Length of a `<!DOCTYPE ...>` (with an internal subset in brackets) or other
 /// `<!...>` declaration.
 fn doctype_len(rest: &[u8]) -> Option<usize> {
+    markup_len(rest, true)
+}
+
+/// Length of a start tag, up to the `>` that is not inside a quoted value.
+fn tag_len(rest: &[u8]) -> Option<usize> {
+    markup_len(rest, false)
+}
+
+/// Length up to the `>` that is inside no quoted value and, when `subset`,
+/// inside no `[...]` (a doctype's internal subset).
+fn markup_len(rest: &[u8], subset: bool) -> Option<usize> {
     let mut depth = 0usize;
     let mut quote = None;
     for (i, b) in rest.iter().enumerate() {
@@ -112,24 +123,9 @@ fn doctype_len(rest: &[u8]) -> Option<usize> {
             (Some(q), _) if *b == q => quote = None,
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(*b),
-            (None, b'[') => depth += 1,
-            (None, b']') => depth = depth.saturating_sub(1),
+            (None, b'[') if subset => depth += 1,
+            (None, b']') if subset => depth = depth.saturating_sub(1),
             (None, b'>') if depth == 0 => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Length of a start tag, up to the `>` that is not inside a quoted value.
-fn tag_len(rest: &[u8]) -> Option<usize> {
-    let mut quote = None;
-    for (i, b) in rest.iter().enumerate() {
-        match (quote, b) {
-            (Some(q), _) if *b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(*b),
-            (None, b'>') => return Some(i + 1),
             _ => {}
         }
     }

@@ -12,16 +12,7 @@ fn item(guid: Option<&str>, link: Option<&str>) -> Item {
     Item {
         guid: guid.map(String::from),
         link: link.map(String::from),
-        title: None,
-        published: None,
-        updated: None,
-        authors: Vec::new(),
-        categories: Vec::new(),
-        summary: None,
-        content: None,
-        enclosures: Vec::new(),
-        base: None,
-        image: None,
+        ..Item::default()
     }
 }
 

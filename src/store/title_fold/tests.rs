@@ -15,18 +15,10 @@ fn post(link: &str, title: &str, hour: u32) -> IdentifiedItem {
         canonical_link: Some(link.into()),
         story_link: Some(link.into()),
         item: Item {
-            guid: None,
             link: Some(link.into()),
             title: Some(title.into()),
             published: Some(published),
-            updated: None,
-            authors: Vec::new(),
-            categories: Vec::new(),
-            summary: None,
-            content: None,
-            enclosures: Vec::new(),
-            base: None,
-            image: None,
+            ..Item::default()
         },
     }
 }
@@ -67,6 +59,17 @@ fn read(
     }
     store.record_poll(&poll).unwrap()
 }
+
+/// Stores a read of `source`'s feed holding one post, with no home link.
+fn read_one(store: &mut Store, source: i64, item: IdentifiedItem) -> StoreCounts {
+    read(store, source, None, vec![item])
+}
+
+/// An Atom and a JSON feed of one site, which names no home page.
+const ONE_SITE: [(&str, &str); 2] = [
+    ("atom", "https://example.org/feed.atom"),
+    ("json", "https://example.org/feed.json"),
+];
 
 /// Each story shown: its link and the sources carrying it.
 fn shown(store: &Store) -> Vec<(String, Vec<String>)> {
@@ -133,24 +136,9 @@ fn without_home_links_the_feeds_own_host_names_the_site() {
             ("elsewhere", "https://other.example.org/feed.json"),
         ],
     );
-    read(
-        &mut store,
-        ids[0],
-        None,
-        vec![post("https://x.example/1", TITLE, 10)],
-    );
-    read(
-        &mut store,
-        ids[1],
-        None,
-        vec![post("https://x.example/2", TITLE, 11)],
-    );
-    read(
-        &mut store,
-        ids[2],
-        None,
-        vec![post("https://x.example/3", TITLE, 11)],
-    );
+    read_one(&mut store, ids[0], post("https://x.example/1", TITLE, 10));
+    read_one(&mut store, ids[1], post("https://x.example/2", TITLE, 11));
+    read_one(&mut store, ids[2], post("https://x.example/3", TITLE, 11));
     assert_eq!(
         shown(&store),
         [
@@ -190,13 +178,7 @@ fn two_sites_keep_their_same_titled_posts_apart() {
 #[test]
 fn a_title_repeated_by_one_source_is_two_stories() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut store, ids) = store_of(
-        &dir,
-        &[
-            ("atom", "https://example.org/feed.atom"),
-            ("json", "https://example.org/feed.json"),
-        ],
-    );
+    let (mut store, ids) = store_of(&dir, &ONE_SITE);
     // Even with titles folded across sites, a thread posted twice in the
     // window by one feed is two posts, and the other feed's copy of the
     // second joins the second, the nearer in time.
@@ -214,11 +196,10 @@ fn a_title_repeated_by_one_source_is_two_stories() {
             post("https://example.org/threads/2", thread, 21),
         ],
     );
-    read(
+    read_one(
         &mut store,
         ids[1],
-        None,
-        vec![post("https://example.org/t?id=2", thread, 21)],
+        post("https://example.org/t?id=2", thread, 21),
     );
     assert_eq!(
         shown(&store),
@@ -238,58 +219,26 @@ fn a_title_repeated_by_one_source_is_two_stories() {
 #[test]
 fn same_site_titles_off_folds_by_link_only() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut store, ids) = store_of(
-        &dir,
-        &[
-            ("atom", "https://example.org/feed.atom"),
-            ("json", "https://example.org/feed.json"),
-        ],
-    );
+    let (mut store, ids) = store_of(&dir, &ONE_SITE);
     store.set_fold_policy(FoldPolicy {
         same_site_titles: false,
         ..store.fold
     });
-    read(
-        &mut store,
-        ids[0],
-        None,
-        vec![post("https://example.org/a", TITLE, 10)],
-    );
-    read(
-        &mut store,
-        ids[1],
-        None,
-        vec![post("https://example.org/b", TITLE, 10)],
-    );
+    read_one(&mut store, ids[0], post("https://example.org/a", TITLE, 10));
+    read_one(&mut store, ids[1], post("https://example.org/b", TITLE, 10));
     assert_eq!(shown(&store).len(), 2);
 }
 
 #[test]
 fn titles_fold_only_within_the_window() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut store, ids) = store_of(
-        &dir,
-        &[
-            ("atom", "https://example.org/feed.atom"),
-            ("json", "https://example.org/feed.json"),
-        ],
-    );
+    let (mut store, ids) = store_of(&dir, &ONE_SITE);
     store.set_fold_policy(FoldPolicy {
         title_window_ms: 3_600_000,
         ..store.fold
     });
-    read(
-        &mut store,
-        ids[0],
-        None,
-        vec![post("https://example.org/a", TITLE, 8)],
-    );
-    read(
-        &mut store,
-        ids[1],
-        None,
-        vec![post("https://example.org/b", TITLE, 10)],
-    );
+    read_one(&mut store, ids[0], post("https://example.org/a", TITLE, 8));
+    read_one(&mut store, ids[1], post("https://example.org/b", TITLE, 10));
     assert_eq!(shown(&store).len(), 2);
 }
 
@@ -325,11 +274,10 @@ fn a_short_title_folds_only_when_dated_alike() {
             post("https://example.org/e?n=12", "Episode 12", 11),
         ],
     );
-    read(
+    read_one(
         &mut store,
         ids[2],
-        None,
-        vec![post("https://other.example.net/12", "Episode 12", 10)],
+        post("https://other.example.net/12", "Episode 12", 10),
     );
     assert_eq!(
         shown(&store),
