@@ -70,7 +70,20 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     let bytes = &prepass::prepare(bytes);
     let normalized = dialects::normalize(bytes);
     let bytes = &normalized.bytes[..];
-    let mut parsed = parse(bytes)?;
+    let mut first = parse(bytes);
+    // feed-rs panics on a contact whose address follows a multi-byte character
+    // (`<author>€a@b.org</author>`): one more try with a space put there, rather
+    // than lose the feed to one author.
+    let spaced;
+    let bytes = match prepass::contacts_spaced(bytes) {
+        Some(fixed) if matches!(first, Err(ParseError::Panicked)) => {
+            spaced = fixed;
+            first = parse(&spaced);
+            &spaced[..]
+        }
+        _ => bytes,
+    };
+    let mut parsed = first?;
     if parsed.is_err()
         && let Some(repaired) = repair_json_feed(bytes)
     {

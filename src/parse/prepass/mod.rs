@@ -4,6 +4,7 @@
 mod charset;
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -134,6 +135,24 @@ pub fn with_utf8_prolog(body: &[u8]) -> Vec<u8> {
     fixed.extend_from_slice(DECLARATION);
     fixed.extend_from_slice(body);
     fixed
+}
+
+/// The document with a space between a multi-byte character and an email
+/// address right after it in an RSS contact (`<author>`, `<managingEditor>`,
+/// `<webMaster>`), where feed-rs's name-and-address split would cut the
+/// character in two and panic; `None` when there is no such place.
+pub fn contacts_spaced(bytes: &[u8]) -> Option<Vec<u8>> {
+    static CONTACT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r"(?-u)(<(?i:author|managingEditor|webMaster)(?:\s[^>]*)?>[^<]*?[\x80-\xFF])([A-Za-z0-9._%+-]+@)",
+        )
+        .expect("valid regex")
+    });
+    let fixed = CONTACT.replace_all(bytes, &b"${1} ${2}"[..]);
+    match fixed {
+        Cow::Owned(fixed) => Some(fixed),
+        Cow::Borrowed(_) => None,
+    }
 }
 
 #[cfg(test)]
