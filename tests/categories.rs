@@ -265,23 +265,7 @@ async fn a_category_is_shown_as_first_spelled_in_every_output_and_matched_whatev
     assert_eq!(exported["title"], "Merged feed — Machine Learning");
     assert_eq!(exported["items"].as_array().unwrap().len(), 2);
 
-    let out = served.setup.dir.path().join("md");
-    let export = run_tributary(
-        &served.setup.config,
-        &[
-            "export",
-            "--format",
-            "markdown",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
-    .await;
-    assert!(export.status.success(), "{export:?}");
-    let mut front_matter = String::new();
-    for file in std::fs::read_dir(&out).unwrap() {
-        front_matter += &std::fs::read_to_string(file.unwrap().path()).unwrap();
-    }
+    let front_matter = served.setup.export_markdown().await.concat();
     assert!(
         front_matter.contains("category: \"Machine Learning\"\n"),
         "{front_matter}"

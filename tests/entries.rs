@@ -323,21 +323,7 @@ async fn published_links_drop_tracking_parameters_and_keep_the_rest() {
             .collect();
         assert_eq!(links, [published], "{format}");
     }
-    let dir = setup.dir.path().join("md");
-    let out = run_tributary(
-        &setup.config,
-        &[
-            "export",
-            "--format",
-            "markdown",
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-    )
-    .await;
-    assert!(out.status.success());
-    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap();
-    let text = std::fs::read_to_string(file.path()).unwrap();
+    let text = &setup.export_markdown().await[0];
     assert!(text.contains(&format!("url: \"{published}\"\n")), "{text}");
 }
 

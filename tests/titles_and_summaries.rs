@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{FeedHost, RunningDaemon, Setup, run_tributary, schedule_every_second};
+use common::{FeedHost, RunningDaemon, Setup, schedule_every_second};
 use tributary::render::FeedMeta;
 use tributary::render::html::{RiverPage, navigation, render_html};
 use tributary::render::json::render_json;
@@ -95,27 +95,9 @@ async fn a_text_title_and_a_summary_read_right_in_every_output() {
     assert_eq!(feed.entries[0].title.as_ref().unwrap().content, TITLE);
     daemon.stop().await;
 
-    let out_dir = setup.dir.path().join("md");
-    std::fs::create_dir(&out_dir).unwrap();
-    let out = run_tributary(
-        &setup.config,
-        &[
-            "export",
-            "--format",
-            "markdown",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
-    assert!(out.status.success(), "{out:?}");
-    let file = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let text = std::fs::read_to_string(file.path()).unwrap();
-    let yaml = front_matter(&text);
+    let files = setup.export_markdown().await;
+    let text = &files[0];
+    let yaml = front_matter(text);
     assert_eq!(yaml["title"].as_str(), Some(TITLE), "{text}");
     assert_eq!(yaml["summary"].as_str(), Some(SUMMARY_TEXT), "{text}");
 }

@@ -348,6 +348,29 @@ impl Setup {
         let last = stdout.lines().last().expect("poll prints a summary");
         serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"))
     }
+
+    /// Runs `tributary export --format markdown` into a fresh folder; returns
+    /// the text of every file written, by file name.
+    #[allow(dead_code)] // not every test binary exports Markdown
+    pub async fn export_markdown(&self) -> Vec<String> {
+        let out_dir = self.dir.path().join("md");
+        let dir = out_dir.to_str().unwrap();
+        let out = run_tributary(
+            &self.config,
+            &["export", "--format", "markdown", "--out", dir],
+        )
+        .await;
+        assert!(out.status.success(), "{out:?}");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect()
+    }
 }
 
 pub async fn run_tributary(config: &Path, args: &[&str]) -> std::process::Output {
