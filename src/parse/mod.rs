@@ -75,13 +75,16 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     // (`<author>€a@b.org</author>`): one more try with a space put there, rather
     // than lose the feed to one author.
     let spaced;
-    let bytes = match prepass::contacts_spaced(bytes) {
-        Some(fixed) if matches!(first, Err(ParseError::Panicked)) => {
+    let retry = matches!(first, Err(ParseError::Panicked))
+        .then(|| prepass::contacts_spaced(bytes))
+        .flatten();
+    let bytes = match retry {
+        Some(fixed) => {
             spaced = fixed;
             first = parse(&spaced);
             &spaced[..]
         }
-        _ => bytes,
+        None => bytes,
     };
     let mut parsed = first?;
     if parsed.is_err()
@@ -89,17 +92,6 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
     {
         parsed = parse(&repaired)?;
     }
-    // Invalid bytes in a document that says (or is assumed to be) UTF-8: read it
-    // with them replaced, as Miniflux and browsers do, rather than lose the feed.
-    let lossy;
-    let bytes = match &parsed {
-        Err(e) if e.to_string().contains("decode") && std::str::from_utf8(bytes).is_err() => {
-            lossy = String::from_utf8_lossy(bytes).into_owned().into_bytes();
-            parsed = parse(&lossy)?;
-            &lossy[..]
-        }
-        _ => bytes,
-    };
     match parsed {
         Ok(mut feed) => {
             // Entries past the cap are dropped before anything is made of them: a
