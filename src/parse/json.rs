@@ -161,13 +161,17 @@ fn text_or_number(object: &mut Map<String, Value>, key: &str) -> bool {
 /// JSON Feed dates feed-rs could not read, read again: RFC 3339 requires seconds
 /// and an offset, and feeds leave them out (`2018-01-06T08:00`, read as UTC).
 /// `date_published` and `date_modified` of each item that has no date where
-/// feed-rs gave none; the document is read again only when some item lacks one.
+/// feed-rs gave none; the document is read again only when some item lacks one
+/// and the document names that date at all (most feeds give no `date_modified`).
 pub fn fill_dates(feed: &mut Feed, bytes: &[u8]) {
-    if feed.format != FeedFormat::Json
-        || feed
-            .items
-            .iter()
-            .all(|i| i.published.is_some() && i.updated.is_some())
+    if feed.format != FeedFormat::Json {
+        return;
+    }
+    let names = |key: &[u8]| memchr::memmem::find(bytes, key).is_some();
+    let lacks_published = feed.items.iter().any(|i| i.published.is_none());
+    let lacks_updated = feed.items.iter().any(|i| i.updated.is_none());
+    if !(lacks_published && names(b"\"date_published\"")
+        || lacks_updated && names(b"\"date_modified\""))
     {
         return;
     }
