@@ -109,7 +109,7 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
                 .unwrap_or_else(|| url.clone());
             let mut feed = convert(feed, url, &base);
             normalized.restore(&mut feed);
-            supplement::apply(&mut feed, &supplement::read(bytes), url, &base);
+            supplement::apply(&mut feed, &supplement::read(bytes), &base);
             json::fill_dates(&mut feed, bytes);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
             Ok(feed)

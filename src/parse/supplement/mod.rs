@@ -114,7 +114,7 @@ pub fn read(bytes: &[u8]) -> Supplement {
 
 /// Fills in `feed` from what the second pass found: the channel's values where
 /// the feed has none, each entry's where its item has none.
-pub fn apply(feed: &mut Feed, found: &Supplement, _feed_url: &Url, base: &Url) {
+pub fn apply(feed: &mut Feed, found: &Supplement, base: &Url) {
     fill::channel(feed, &found.channel);
     let matched = match_entries(&feed.items, &found.entries, base);
     for (item, at) in feed.items.iter_mut().zip(matched) {
