@@ -19,6 +19,16 @@ struct Daemon {
     client: reqwest::Client,
 }
 
+/// The client of these tests: bodies as sent, and no request waits forever.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
 impl Daemon {
     /// Starts `tributary run` over `setup`, with `server` lines under [server].
     async fn start(setup: &Setup, server: &str) -> Daemon {
@@ -49,22 +59,22 @@ impl Daemon {
         Daemon {
             child,
             addr,
-            client: reqwest::Client::builder()
-                .no_gzip()
-                .no_brotli()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            client: client(),
         }
     }
 
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(format!("http://{}{path}", self.addr))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let url = format!("http://{}{path}", self.addr);
+        // A GET that could not be sent on a kept-alive connection is sent once
+        // more on a new one, as HTTP clients do for idempotent requests; a
+        // daemon that is gone fails both, and the panic shows both causes.
+        let r =
+            match self.client.get(&url).send().await {
+                Ok(r) => r,
+                Err(first) => client().get(&url).send().await.unwrap_or_else(|e| {
+                    panic!("{path}: {first:?}, then on a new connection {e:?}")
+                }),
+            };
         let status = r.status().as_u16();
         (status, r.text().await.unwrap())
     }
