@@ -47,6 +47,12 @@ pub enum ParseError {
 /// Items read from one document at most; feeds list their newest first, and no
 /// real feed comes near this.
 pub const MAX_ITEMS: usize = 10_000;
+/// Categories kept per item, in the feed's order: a hostile item with tens of
+/// thousands of subjects must not weigh down every page that shows it.
+pub const MAX_ITEM_CATEGORIES: usize = 100;
+/// Authors kept per item, and characters kept of each one's name and email.
+pub const MAX_AUTHORS: usize = 20;
+pub const MAX_PERSON_CHARS: usize = 200;
 
 /// Parses one feed document fetched from `url`.
 pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
@@ -112,10 +118,32 @@ pub fn parse_feed(bytes: &[u8], url: &Url) -> Result<Feed, ParseError> {
             supplement::apply(&mut feed, &supplement::read(bytes), &base);
             json::fill_dates(&mut feed, bytes);
             (feed.skip_hours, feed.skip_days) = skip_times(bytes);
+            bound_people_and_categories(&mut feed);
             Ok(feed)
         }
         Err(_) if looks_like_html(bytes) => Err(ParseError::Html),
         Err(e) => Err(ParseError::Invalid(e.to_string())),
+    }
+}
+
+/// Holds each item to [`MAX_ITEM_CATEGORIES`], [`MAX_AUTHORS`] and
+/// [`MAX_PERSON_CHARS`]: no real feed comes near them, and a megabyte-long
+/// `<dc:creator>` would otherwise be published in every page of the river.
+fn bound_people_and_categories(feed: &mut Feed) {
+    let cut = |text: &mut Option<String>| {
+        if let Some(t) = text
+            && let Some((at, _)) = t.char_indices().nth(MAX_PERSON_CHARS)
+        {
+            t.truncate(at);
+        }
+    };
+    for item in &mut feed.items {
+        item.categories.truncate(MAX_ITEM_CATEGORIES);
+        item.authors.truncate(MAX_AUTHORS);
+        for person in &mut item.authors {
+            cut(&mut person.name);
+            cut(&mut person.email);
+        }
     }
 }
 
@@ -394,6 +422,24 @@ mod tests {
             feed.items[0].title.as_deref(),
             Some("bad \u{fffd}\u{fffd} bytes")
         );
+    }
+
+    #[test]
+    fn an_item_cannot_carry_endless_categories_or_author_names() {
+        let subjects: String = (0..5000)
+            .map(|n| format!("<category>c{n}</category>"))
+            .collect();
+        let name = "A".repeat(1_000_000);
+        let xml = format!(
+            "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>T</title>\
+             <item><guid>1</guid><dc:creator>{name}</dc:creator>{subjects}</item></channel></rss>"
+        );
+        let feed = parse_feed(xml.as_bytes(), &url()).unwrap();
+        let item = &feed.items[0];
+        assert_eq!(item.categories.len(), MAX_ITEM_CATEGORIES);
+        assert_eq!(item.categories[0], "c0");
+        let author = item.authors[0].name.as_deref().unwrap();
+        assert_eq!(author.chars().count(), MAX_PERSON_CHARS);
     }
 
     #[test]
