@@ -2,15 +2,26 @@
 //! that gives each item its categories, or drops it. A category has a label,
 //! shown as first spelled, and a slug it is matched and linked by (SPEC §3).
 
-use crate::config::{Rule, RuleAction};
-use crate::model::{Item, Source};
+use regex::Regex;
 
-/// Longest category label kept, in characters: anything longer is a sentence
-/// pasted into a category field, not a name to file stories under.
-pub const MAX_LABEL_CHARS: usize = 100;
-/// Longest slug a category may have, in characters: as long as a `category=`
-/// filter or a `/c/{slug}` address may be.
-pub const MAX_SLUG_CHARS: usize = 200;
+use crate::model::{Item, Labels, Source};
+
+/// A `[[rule]]`: regexes ANDed over an item's fields; adds a category or drops the item.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub action: RuleAction,
+    pub title: Option<Regex>,
+    pub content: Option<Regex>,
+    pub link: Option<Regex>,
+    pub author: Option<Regex>,
+    pub source: Option<Regex>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleAction {
+    AddCategory(String),
+    Drop,
+}
 
 /// What the rules decided about an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +64,7 @@ impl Categorizer {
                 RuleAction::AddCategory(c) => categories.add(c),
             }
         }
-        Verdict::Keep(categories.labels)
+        Verdict::Keep(categories.into_vec())
     }
 
     /// The labels the operator chose: `sources`' categories, then the rules',
@@ -75,45 +86,7 @@ pub fn configured_labels(sources: &[Source], rules: &[Rule]) -> Vec<String> {
             labels.add(c);
         }
     }
-    labels.labels
-}
-
-/// Labels collected in order, each slug once.
-#[derive(Default)]
-pub struct Labels {
-    labels: Vec<String>,
-    slugs: Vec<String>,
-}
-
-impl Labels {
-    /// Adds `raw` as a label unless it is none or its slug is already there.
-    pub fn add(&mut self, raw: &str) {
-        let Some(label) = label(raw) else { return };
-        let slug = slug(&label);
-        if !self.slugs.contains(&slug) {
-            self.slugs.push(slug);
-            self.labels.push(label);
-        }
-    }
-
-    pub fn into_vec(self) -> Vec<String> {
-        self.labels
-    }
-}
-
-/// A category's label as shown: the publisher's spelling with white space
-/// trimmed and each run of it made one space, control characters removed.
-/// `None` when it has nothing to name it by (no letter or digit) or is too
-/// long to be a name.
-pub fn label(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_control() || c.is_whitespace())
-        .collect();
-    let label = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    let slug_chars = slug(&label).chars().count();
-    (slug_chars > 0 && slug_chars <= MAX_SLUG_CHARS && label.chars().count() <= MAX_LABEL_CHARS)
-        .then_some(label)
+    labels.into_vec()
 }
 
 /// Every matcher the rule has must hold (AND); a matcher on a field the item
@@ -134,39 +107,11 @@ fn matches(rule: &Rule, source: &Source, item: &Item) -> bool {
         && field(&rule.source, &[Some(source.name.as_str())])
 }
 
-/// A name as it appears in URLs and is matched by: lowercase letters and
-/// digits, with runs of anything else turned into one `-`. A `+` or `#` that
-/// ends a word is part of the name ("C++", "C#", "F#", "Google+") and is
-/// spelled out, so C++ is not C; elsewhere ("#rust", "a + b") it separates.
-pub fn slug(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    // whether a `-` goes before the next letter or digit
-    let mut separate = false;
-    // whether the last character was a letter or digit, or a sign spelled out
-    let (mut after_word, mut after_sign) = (false, false);
-    for c in name.trim().chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            if separate && !out.is_empty() {
-                out.push('-');
-            }
-            out.push(c);
-            (separate, after_word, after_sign) = (false, true, false);
-        } else if matches!(c, '+' | '#') && (after_word || after_sign) {
-            out.push('-');
-            out.push_str(if c == '+' { "plus" } else { "sharp" });
-            (separate, after_word, after_sign) = (true, false, true);
-        } else {
-            (separate, after_word, after_sign) = (true, false, false);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::model::{IdentityMode, Person};
+    use crate::model::{IdentityMode, MAX_LABEL_CHARS, Person, label, slug};
     use std::path::Path;
 
     fn categorizer(rules: &str) -> Categorizer {

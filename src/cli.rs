@@ -11,12 +11,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use url::Url;
 
-use crate::categorize::slug;
 use crate::config::{Config, ConfigError, DatabaseFrom};
-use crate::fetch::{FetchOutcome, Fetcher, Validators};
+use crate::fetch::{FetchOutcome, Fetcher};
 use crate::inspect::inspect_json;
+use crate::metrics::Outcome;
+use crate::model::Story;
+use crate::model::Validators;
+use crate::model::slug;
 use crate::parse::{ParseError, discover_feeds, parse_feed};
-use crate::pipeline::{Outcome, PollContext};
+use crate::pipeline::PollContext;
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
 use crate::render::json::render_json;
@@ -24,7 +27,7 @@ use crate::render::markdown::{markdown_file_name, render_markdown, unique_file_n
 use crate::render::opml::{is_remote, render_opml};
 use crate::render::rss::render_rss;
 use crate::schedule::poll_round;
-use crate::store::{FoldPolicy, SourceStatus, Store, StoreError, Story, StoryQuery, Writer};
+use crate::store::{FoldPolicy, SourceStatus, Store, StoreError, StoryQuery, Writer};
 
 /// Exit code for an invalid config or command line.
 pub const EXIT_CONFIG: u8 = 2;
@@ -180,7 +183,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             out,
         } => export(&config_path, format, category, limit, out),
-        Command::Run => crate::daemon::run(&config_path).await,
+        Command::Run => {
+            let config = match load_config(&config_path) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            crate::daemon::run(&config_path, config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Add {
             url,
             name,
@@ -520,7 +530,7 @@ async fn add(
         _ => Url::parse(&format!("https://{url}"))
             .with_context(|| format!("{url:?} is not an address"))?,
     };
-    let fetcher = Fetcher::new(&config.poll)?;
+    let fetcher = Fetcher::new(&config.poll.fetch_settings())?;
     let found = match crate::discover::find_feed(&fetcher, &url).await {
         Ok(f) => f,
         Err(e) => {
@@ -536,7 +546,7 @@ async fn add(
         name,
         url: found.url.to_string(),
         categories: {
-            let mut labels = crate::categorize::Labels::default();
+            let mut labels = crate::model::Labels::default();
             for c in categories {
                 labels.add(c);
             }
@@ -646,7 +656,7 @@ async fn inspect(target: &str) -> anyhow::Result<ExitCode> {
     let shown = crate::redact::shown_url(&url);
     let defaults = Config::from_str("", std::path::Path::new("tributary.toml"))
         .expect("the defaults are valid");
-    let fetcher = Fetcher::new(&defaults.poll)?;
+    let fetcher = Fetcher::new(&defaults.poll.fetch_settings())?;
     let (body, final_url) = match fetcher.fetch_configured(&url, &Validators::default()).await {
         Ok(FetchOutcome::Fetched { body, meta }) => (body, meta.final_url),
         Ok(FetchOutcome::NotModified { .. }) => {

@@ -6,9 +6,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use crate::schedule::Schedules;
+use chrono::{DateTime, SubsecRound, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
 
 /// The longest the daemon sleeps without looking at the wall clock again: a
 /// suspended machine or a clock set forward is noticed within this.
@@ -163,6 +163,78 @@ impl Ticker {
         };
         self.last = tick.at;
         tick
+    }
+}
+
+/// Parses a six-field cron expression (with seconds).
+pub fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> {
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .build()
+        .parse(expr)
+}
+
+/// The first tick of `cron` strictly after `t`. Ticks fall on whole seconds;
+/// croner keeps the fraction of the moment it starts from in what it finds,
+/// so the fraction is dropped first.
+pub fn tick_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    cron.find_next_occurrence(&t.trunc_subsecs(0), false).ok()
+}
+
+/// The first tick of `cron` at or after `t`.
+pub fn tick_at_or_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let whole = t.trunc_subsecs(0);
+    cron.find_next_occurrence(&whole, whole == t).ok()
+}
+
+/// Longest delay spreading a scheduled round's requests.
+const MAX_SPREAD: Duration = Duration::from_secs(10);
+
+/// Every schedule in use (the default one and the sources' own), ticking as one.
+#[derive(Debug, Clone)]
+pub struct Schedules {
+    crons: Vec<Cron>,
+}
+
+impl Schedules {
+    /// The schedules of `exprs`; duplicates count once. Fails on the first
+    /// expression that is no valid schedule, naming it.
+    pub fn new<'a>(
+        exprs: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Schedules, (String, croner::errors::CronError)> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut crons = Vec::new();
+        for expr in exprs {
+            if seen.contains(&expr) {
+                continue;
+            }
+            seen.push(expr);
+            crons.push(parse_cron(expr).map_err(|e| (expr.to_string(), e))?);
+        }
+        Ok(Schedules { crons })
+    }
+
+    /// The first tick of any schedule strictly after `t`.
+    pub fn tick_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.crons.iter().filter_map(|c| tick_after(c, t)).min()
+    }
+
+    /// The last tick of any schedule at or before `t`.
+    pub fn latest_tick_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let whole = t.trunc_subsecs(0);
+        self.crons
+            .iter()
+            .filter_map(|c| c.find_previous_occurrence(&whole, true).ok())
+            .max()
+    }
+
+    /// How far the requests of the round for `tick` are spread: a quarter of
+    /// the way to the next tick, at most ten seconds, so that a round's last
+    /// request still comes well before the next round is due.
+    pub fn spread_after(&self, tick: DateTime<Utc>) -> Duration {
+        self.tick_after(tick)
+            .and_then(|next| (next - tick).to_std().ok())
+            .map_or(Duration::ZERO, |gap| (gap / 4).min(MAX_SPREAD))
     }
 }
 

@@ -17,7 +17,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
+pub use crate::categorize::{Rule, RuleAction};
+use crate::fetch::FetchSettings;
 use crate::model::{IdentityMode, Source};
+use crate::store::FoldPolicy;
 
 /// A configuration that passed validation.
 #[derive(Debug, Clone)]
@@ -63,6 +66,16 @@ pub struct Poll {
     pub max_errors_before_disable: u32,
 }
 
+impl Poll {
+    pub fn fetch_settings(&self) -> FetchSettings {
+        FetchSettings {
+            user_agent: self.user_agent.clone(),
+            timeout: self.timeout,
+            max_body: self.max_body,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Server {
     pub listen: SocketAddr,
@@ -89,23 +102,6 @@ pub struct Dedup {
     /// fold the same title from two sources of one site, even without `title_match`
     pub same_site_titles: bool,
     pub title_window: Duration,
-}
-
-/// A `[[rule]]`: regexes ANDed over an item's fields; adds a category or drops the item.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    pub action: RuleAction,
-    pub title: Option<Regex>,
-    pub content: Option<Regex>,
-    pub link: Option<Regex>,
-    pub author: Option<Regex>,
-    pub source: Option<Regex>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuleAction {
-    AddCategory(String),
-    Drop,
 }
 
 /// One thing wrong in a config file, at a 1-based line and column.
@@ -499,7 +495,7 @@ fn duration(value: &Spanned<String>, key: &str, p: &mut Problems) -> Duration {
 }
 
 fn cron(value: &Spanned<String>, key: &str, p: &mut Problems) -> String {
-    if let Err(e) = crate::schedule::parse_cron(value.get_ref()) {
+    if let Err(e) = crate::clock::parse_cron(value.get_ref()) {
         p.at(
             value.span(),
             format!(
@@ -741,9 +737,20 @@ impl Default for Dedup {
     }
 }
 
+impl From<&Dedup> for FoldPolicy {
+    fn from(d: &Dedup) -> Self {
+        FoldPolicy {
+            across_feeds: d.across_feeds,
+            title_match: d.title_match,
+            same_site_titles: d.same_site_titles,
+            title_window_ms: d.title_window.as_millis().min(i64::MAX as u128) as i64,
+        }
+    }
+}
+
 /// A category the config names, as its label, or a problem saying why it is none.
 fn category_label(c: &Spanned<String>, p: &mut Problems) -> Option<String> {
-    use crate::categorize::{MAX_LABEL_CHARS, label};
+    use crate::model::{MAX_LABEL_CHARS, label};
     let label = label(c.get_ref());
     if label.is_none() {
         let why = if c.get_ref().trim().is_empty() {
@@ -787,7 +794,7 @@ fn build_sources(
                 None
             }
         };
-        let mut categories = crate::categorize::Labels::default();
+        let mut categories = crate::model::Labels::default();
         for c in &s.categories {
             match category_label(c, p) {
                 Some(label) => categories.add(&label),
@@ -956,6 +963,11 @@ impl RuleConfig {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_default_dedup_section_is_the_stores_default_fold_policy() {
+        assert_eq!(FoldPolicy::from(&Dedup::default()), FoldPolicy::default());
+    }
+
     use super::*;
 
     fn load(text: &str) -> Result<Config, Vec<Problem>> {

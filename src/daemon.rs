@@ -14,7 +14,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,13 +25,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinError, JoinHandle};
 
-use crate::cli::load_config;
+use crate::clock::Schedules;
 use crate::clock::{Clock, Tick, Ticker};
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
 use crate::model::Source;
 use crate::pipeline::PollContext;
-use crate::schedule::{RoundSummary, Schedules, is_due, poll_round_for};
+use crate::schedule::{RoundSummary, is_due, poll_round_for};
 use crate::server::{AppState, Settings, serve};
 use crate::store::{FoldPolicy, SourceState, Store, StoreError, Writer};
 
@@ -50,11 +49,8 @@ pub enum Control {
     Stop,
 }
 
-pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
-    let config = match load_config(config_path) {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
+/// Runs the daemon on `config`, read from `config_path`, until a signal stops it.
+pub async fn run(config_path: &Path, config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -62,7 +58,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     forward_signals(control_tx)?;
     run_with(config_path, config, listener, Clock::System, control).await?;
     tracing::info!("stopped");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Turns SIGHUP into [`Control::Reload`] and SIGTERM and SIGINT into

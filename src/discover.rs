@@ -4,8 +4,9 @@
 
 use url::Url;
 
-use crate::fetch::{FetchOutcome, Fetcher, Validators};
+use crate::fetch::{FetchOutcome, Fetcher};
 use crate::model::Feed;
+use crate::model::Validators;
 use crate::parse::{ParseError, discover_feeds, parse_feed};
 
 /// Paths where sites commonly keep their feed, tried in this order.

@@ -14,17 +14,10 @@ use tokio::io::AsyncReadExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
-use crate::config::Poll;
+use crate::model::Validators;
 
 /// Redirects followed before a fetch gives up.
 pub const MAX_REDIRECTS: usize = 5;
-
-/// What a feed's host returned last time, sent back to ask "only if changed".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
 
 /// A response worth keeping: a body, or word that the stored copy is current.
 #[derive(Debug)]
@@ -104,8 +97,17 @@ const ACCEPT: &str = "application/atom+xml, application/rss+xml, application/fee
                       application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, \
                       application/json;q=0.8, */*;q=0.5";
 
+/// What every request is made with (`[poll]`'s `user_agent`, `timeout` and
+/// `max_body`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub max_body: u64,
+}
+
 impl Fetcher {
-    pub fn new(poll: &Poll) -> Result<Fetcher, FetchError> {
+    pub fn new(poll: &FetchSettings) -> Result<Fetcher, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
         let client = reqwest::Client::builder()

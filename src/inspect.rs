@@ -1,19 +1,12 @@
 //! How tributary sees one feed, as the JSON that `tributary inspect` prints
 //! (SPEC §7). Nothing here touches the database.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::identity::identify;
-use crate::model::{Feed, IdentityMode};
+use crate::model::{Feed, IdentityMode, rfc3339};
 use crate::sanitize::sanitize_html;
-
-/// RFC 3339 in UTC, to the second, with `Z`; a year RFC 3339 cannot write (not
-/// four digits) is brought to the nearest one it can.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    crate::model::clamp_date(t).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 /// The JSON for `feed`; `found_at` is the feed's address when the address
 /// inspected was a page that links to it.

@@ -26,6 +26,7 @@ pub mod model;
 pub mod opml;
 pub mod parse;
 pub mod pipeline;
+pub mod politeness;
 pub mod redact;
 pub mod render;
 pub mod sanitize;

@@ -4,13 +4,30 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
-use crate::pipeline::{Outcome, SourceReport};
-use crate::store::Health;
+use crate::store::{Health, StoreCounts};
 
 /// Upper bounds of the fetch latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 const OUTCOMES: [&str; 3] = ["ok", "not_modified", "failed"];
 const CLASSES: [&str; 6] = ["none", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Fetched,
+    NotModified,
+    Failed,
+}
+
+/// How polling one source went.
+#[derive(Debug, Clone)]
+pub struct SourceReport {
+    pub name: String,
+    pub outcome: Outcome,
+    pub status: Option<u16>,
+    pub counts: StoreCounts,
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
 
 #[derive(Debug, Default)]
 pub struct Metrics {

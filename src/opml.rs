@@ -8,7 +8,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
-use crate::categorize::{Labels, label, slug};
+use crate::model::{Labels, label, slug};
 
 /// A feed found in an OPML file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,14 +9,15 @@ use chrono::{DateTime, Utc};
 
 use crate::categorize::{Categorizer, Verdict};
 use crate::clock::Clock;
-use crate::fetch::{FetchError, FetchOutcome, Fetcher, ResponseMeta, Validators};
+use crate::fetch::{FetchError, FetchOutcome, Fetcher, ResponseMeta};
 use crate::identity::identify;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Outcome, SourceReport};
+use crate::model::Validators;
 use crate::model::{Feed, IdentifiedItem, Source};
 use crate::parse::{ParseError, discover_feeds, parse_feed};
+use crate::politeness::{Politeness, next_fetch};
 use crate::redact::shown_url;
-use crate::schedule::{Politeness, next_fetch};
-use crate::store::{PollRecord, PollResult, SourceState, StoreCounts, StoreError, Writer};
+use crate::store::{PollRecord, PollResult, SourceState, StoreError, Writer};
 
 /// What the poll round needs to poll any source.
 #[derive(Clone)]
@@ -42,7 +43,7 @@ impl PollContext {
         metrics: Option<Arc<Metrics>>,
     ) -> Result<PollContext, FetchError> {
         Ok(PollContext {
-            fetcher: Fetcher::new(&config.poll)?,
+            fetcher: Fetcher::new(&config.poll.fetch_settings())?,
             writer,
             default_schedule: config.poll.schedule.clone(),
             categorizer: Arc::new(Categorizer::new(config.rules.clone())),
@@ -51,24 +52,6 @@ impl PollContext {
             clock: Clock::System,
         })
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Fetched,
-    NotModified,
-    Failed,
-}
-
-/// How polling one source went.
-#[derive(Debug, Clone)]
-pub struct SourceReport {
-    pub name: String,
-    pub outcome: Outcome,
-    pub status: Option<u16>,
-    pub counts: StoreCounts,
-    pub error: Option<String>,
-    pub elapsed_ms: u64,
 }
 
 /// Gives each item its categories; returns the kept items and the keys of the

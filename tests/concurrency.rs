@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{FeedHost, RunningDaemon, Setup, rss, schedule_every_second, wait_until};
-use tributary::fetch::Validators;
+use tributary::model::Validators;
 use tributary::model::{IdentifiedItem, IdentityMode, Item, Source};
 use tributary::store::{PollRecord, PollResult, Store};
 

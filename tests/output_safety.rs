@@ -9,13 +9,13 @@ mod scan;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use tributary::model::{Enclosure, Person};
+use tributary::model::{SourceRef, StoredItem, Story};
 use tributary::render::FeedMeta;
 use tributary::render::atom::render_atom;
 use tributary::render::html::{RiverPage, navigation, render_html};
 use tributary::render::json::render_json;
 use tributary::render::markdown::render_markdown;
 use tributary::render::rss::render_rss;
-use tributary::store::{SourceRef, StoredItem, Story};
 
 use common::{FeedHost, Setup, rss, run_tributary};
 use scan::{html_urls, json_urls, unsafe_urls, xml_urls};

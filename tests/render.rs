@@ -2,6 +2,7 @@
 //! Run with UPDATE_GOLDEN=1 to rewrite the files after a deliberate change.
 
 use chrono::{DateTime, Utc};
+use tributary::model::{CategoryCount, SourceRef, StoredItem, Story};
 use tributary::model::{Enclosure, Person};
 use tributary::render::FeedMeta;
 use tributary::render::atom::render_atom;
@@ -9,7 +10,6 @@ use tributary::render::html::{RiverPage, navigation, render_html};
 use tributary::render::json::render_json;
 use tributary::render::markdown::{markdown_file_name, render_markdown};
 use tributary::render::rss::render_rss;
-use tributary::store::{CategoryCount, SourceRef, StoredItem, Story};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -7,11 +7,11 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::{FeedHost, RunningDaemon, Setup, schedule_every_second};
+use tributary::model::{SourceRef, StoredItem, Story};
 use tributary::render::FeedMeta;
 use tributary::render::html::{RiverPage, navigation, render_html};
 use tributary::render::json::render_json;
 use tributary::render::markdown::render_markdown;
-use tributary::store::{SourceRef, StoredItem, Story};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const TITLE: &str = "Using Option<String> in Rust";

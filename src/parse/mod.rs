@@ -249,7 +249,7 @@ fn convert_entry(e: fm::Entry, format: FeedFormat, feed_url: &Url, doc_base: &Ur
         categories: e
             .categories
             .iter()
-            .fold(crate::categorize::Labels::default(), |mut labels, c| {
+            .fold(crate::model::Labels::default(), |mut labels, c| {
                 labels.add(&c.term);
                 labels
             })

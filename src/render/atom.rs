@@ -10,10 +10,10 @@ use super::{
     FeedMeta, TRIBUTARY_NS, entry_id, entry_title, entry_updated, item_html, item_link,
     published_url, source_feed_url, xml_text,
 };
-use crate::categorize::slug;
+use crate::model::Story;
 use crate::model::clamp_date;
+use crate::model::slug;
 use crate::sanitize::plain_text;
-use crate::store::Story;
 
 /// An RFC 3339 date as Atom wants it: four-digit years only.
 fn date(t: DateTime<Utc>) -> DateTime<FixedOffset> {

@@ -6,11 +6,11 @@ use maud::{DOCTYPE, Markup, html};
 use url::form_urlencoded;
 
 use super::{entry_title, item_link, shorten};
-use crate::categorize::slug;
-use crate::inspect::rfc3339;
 use crate::model::clamp_date;
+use crate::model::rfc3339;
+use crate::model::slug;
+use crate::model::{CategoryCount, Story};
 use crate::sanitize::plain_text;
-use crate::store::{CategoryCount, Story};
 
 /// Longest summary shown under a title, in characters.
 const SUMMARY_CHARS: usize = 280;

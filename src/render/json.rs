@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::{FeedMeta, entry_id, entry_title, item_html, item_link, published_url};
-use crate::inspect::rfc3339;
+use crate::model::Story;
+use crate::model::rfc3339;
 use crate::sanitize::plain_text;
-use crate::store::Story;
 
 pub fn render_json(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let items: Vec<Value> = stories.iter().map(|s| item(meta, s)).collect();

@@ -4,10 +4,10 @@
 use chrono::SecondsFormat;
 
 use super::{entry_title, item_html, item_link, shorten};
-use crate::categorize::slug;
+use crate::model::Story;
 use crate::model::clamp_date;
+use crate::model::slug;
 use crate::sanitize::plain_text;
-use crate::store::Story;
 
 /// Longest summary written to the front matter, in characters.
 const SUMMARY_CHARS: usize = 300;

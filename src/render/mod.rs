@@ -14,10 +14,10 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::categorize::slug;
 use crate::identity::without_tracking;
+use crate::model::slug;
+use crate::model::{SourceRef, StoredItem, Story};
 use crate::sanitize::{safe_url, sanitize_html};
-use crate::store::{SourceRef, StoredItem, Story};
 
 pub use shorten::shorten;
 

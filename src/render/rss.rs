@@ -12,8 +12,8 @@ use super::{
     FeedMeta, TRIBUTARY_NS, entry_id, entry_title, entry_updated, item_html, item_link,
     published_url, source_feed_url, xml_text,
 };
+use crate::model::Story;
 use crate::model::clamp_date;
-use crate::store::Story;
 
 /// An RFC 2822 date, which chrono refuses (by panicking) to write for a year
 /// outside 0-9999: every date is brought into range first.

@@ -56,7 +56,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             let body = serde_json::json!({
                 "status": if problem.is_some() { "degraded" } else { "ok" },
                 "problem": problem,
-                "last_poll": h.last_poll.map(crate::inspect::rfc3339),
+                "last_poll": h.last_poll.map(crate::model::rfc3339),
                 "sources": {"ok": h.ok, "failing": h.failing, "disabled": h.disabled},
                 "items": h.items,
                 "stories": h.stories,

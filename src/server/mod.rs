@@ -132,7 +132,7 @@ struct CacheState {
     pages: PageCache,
 }
 
-type CategoryCounts = Arc<Vec<crate::store::CategoryCount>>;
+type CategoryCounts = Arc<Vec<crate::model::CategoryCount>>;
 
 /// How stale a cached page may be before the database is asked whether it
 /// changed: a burst of requests costs one check.

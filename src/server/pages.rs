@@ -19,14 +19,15 @@ use super::health::{healthz, metrics};
 use super::params::{MAX_CATEGORY_CHARS, Params, parse_params};
 use super::rendering::cached;
 use super::{AppState, ServerError, panic_message};
-use crate::categorize::slug;
+use crate::model::Story;
+use crate::model::slug;
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;
 use crate::render::html::{RiverPage, navigation, render_categories, render_html};
 use crate::render::json::render_json;
 use crate::render::opml::render_opml;
 use crate::render::rss::render_rss;
-use crate::store::{Story, StoryQuery};
+use crate::store::StoryQuery;
 
 pub fn routes(state: Arc<AppState>) -> Router {
     Router::new()

@@ -6,8 +6,8 @@
 use url::form_urlencoded;
 
 use super::ServerError;
-use crate::categorize::slug;
-use crate::store::StoryCursor;
+use crate::model::StoryCursor;
+use crate::model::slug;
 
 /// Most stories one page may hold (`limit=`).
 pub const MAX_LIMIT: u32 = 1000;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError, begin_write};
-use crate::categorize::slug;
+use crate::model::{CategoryCount, slug};
 
 /// Where a label came from. A label gives way only to one of a later kind.
 /// A slug stored before labels were: it stands for itself until spelled.
@@ -19,14 +19,6 @@ const MIGRATED: i64 = 0;
 const SPELLED: i64 = 1;
 /// The config's spelling.
 const CONFIGURED: i64 = 2;
-
-/// A category with how many stories carry it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CategoryCount {
-    pub slug: String,
-    pub label: String,
-    pub stories: u64,
-}
 
 /// Files the item under its categories (labels), replacing those it had when
 /// `replace`; a slug seen for the first time keeps this spelling as its label.

@@ -7,8 +7,8 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::stories::{FoldPolicy, find_or_create_story, settle_story, tidy_stories};
 use super::{Store, StoreError, begin_write, search, to_millis};
-use crate::fetch::Validators;
 use crate::model::IdentifiedItem;
+use crate::model::Validators;
 
 /// Items pruned in one commit at most.
 const PRUNE_BATCH: usize = 1000;

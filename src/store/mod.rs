@@ -22,11 +22,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, FileControl, MAIN_DB, OpenFlags, Transaction, TransactionBehavior};
 
-pub use categories::CategoryCount;
 pub use files::{Unwritable, why_unwritable};
 use files::{beside, folder_of, open_failure, plain_words, too_old, unwritable_file};
 pub use items::{PollRecord, PollResult, StoreCounts};
-pub use query::{Health, SourceRef, StoredItem, Story, StoryCursor, StoryQuery};
+pub use query::{Health, StoryQuery};
 pub use search::quoted_words;
 pub use sources::{SourceState, SourceStatus};
 pub use stories::FoldPolicy;
@@ -141,7 +140,7 @@ impl Store {
         }
         let mut store = Store {
             conn,
-            fold: FoldPolicy::from(&crate::config::Dedup::default()),
+            fold: FoldPolicy::default(),
             path: path.to_path_buf(),
             file_id: file_id(path),
         };
@@ -232,7 +231,7 @@ impl Store {
         }
         Ok(Store {
             conn,
-            fold: FoldPolicy::from(&crate::config::Dedup::default()),
+            fold: FoldPolicy::default(),
             path: path.to_path_buf(),
             file_id: file_id(path),
         })

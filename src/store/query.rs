@@ -4,27 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, from_millis};
-use crate::model::{Enclosure, Person};
-
-/// An item as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredItem {
-    pub id: i64,
-    pub source: String,
-    pub key: String,
-    pub canonical_link: Option<String>,
-    pub link: Option<String>,
-    pub title: Option<String>,
-    pub authors: Vec<Person>,
-    pub summary: Option<String>,
-    pub content: Option<String>,
-    pub categories: Vec<String>,
-    pub enclosures: Vec<Enclosure>,
-    pub base: Option<String>,
-    pub published: Option<DateTime<Utc>>,
-    pub updated: Option<DateTime<Utc>>,
-    pub first_seen: DateTime<Utc>,
-}
+use crate::model::{SourceRef, StoredItem, Story, StoryCursor};
 
 const ITEM_COLUMNS: &str = "i.id, s.name, i.key, i.canonical_link, i.link, i.title, i.authors,
     i.summary, i.content, i.categories, i.enclosures, i.base, i.published, i.updated, i.first_seen,
@@ -49,39 +29,6 @@ fn stored_item(r: &Row) -> rusqlite::Result<StoredItem> {
         updated: r.get::<_, Option<i64>>(13)?.map(from_millis),
         first_seen: from_millis(r.get(14)?),
     })
-}
-
-/// A source as an entry names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceRef {
-    pub name: String,
-    /// the feed's address
-    pub feed_url: String,
-    /// the site the feed belongs to, when it says
-    pub site_link: Option<String>,
-    pub title: Option<String>,
-}
-
-/// One entry of the merged feed: the primary copy of a story, with every source
-/// that carried it and the categories of all its copies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Story {
-    pub id: i64,
-    /// the id the entry is published under, fixed when the story was made;
-    /// `None` for stories made before ids were stored
-    pub entry_id: Option<String>,
-    pub sort_at: DateTime<Utc>,
-    pub item: StoredItem,
-    /// every source that carried the story, the primary copy's first
-    pub sources: Vec<SourceRef>,
-    pub categories: Vec<String>,
-}
-
-/// Where a page of stories starts: strictly after this one, newest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StoryCursor {
-    pub sort_at: i64,
-    pub id: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -144,15 +91,6 @@ impl Filter {
                 "EXISTS (SELECT 1 FROM items i CROSS JOIN item_categories c ON c.item_id = i.id
                   WHERE i.story_id = st.id AND c.slug = ?{n})"
             ),
-        }
-    }
-}
-
-impl Story {
-    pub fn cursor(&self) -> StoryCursor {
-        StoryCursor {
-            sort_at: self.sort_at.timestamp_millis(),
-            id: self.id,
         }
     }
 }

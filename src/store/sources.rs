@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, params};
 use url::Url;
 
 use super::{Store, StoreError, begin_write, from_millis};
-use crate::fetch::Validators;
 use crate::model::Source;
+use crate::model::Validators;
 
 /// What the poller needs to know about a source before fetching it.
 #[derive(Debug, Clone)]

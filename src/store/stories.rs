@@ -16,13 +16,14 @@ pub struct FoldPolicy {
     pub title_window_ms: i64,
 }
 
-impl From<&crate::config::Dedup> for FoldPolicy {
-    fn from(d: &crate::config::Dedup) -> Self {
+/// The `[dedup]` section's defaults.
+impl Default for FoldPolicy {
+    fn default() -> Self {
         FoldPolicy {
-            across_feeds: d.across_feeds,
-            title_match: d.title_match,
-            same_site_titles: d.same_site_titles,
-            title_window_ms: d.title_window.as_millis().min(i64::MAX as u128) as i64,
+            across_feeds: true,
+            title_match: false,
+            same_site_titles: true,
+            title_window_ms: 48 * 3600 * 1000,
         }
     }
 }
@@ -95,7 +96,7 @@ fn new_entry_id(tx: &Connection, identified: &IdentifiedItem) -> Result<String, 
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM stories WHERE entry_id = ?1)")?
             .query_row([id], |r| r.get(0))?)
     };
-    if let Some(id) = crate::identity::publisher_entry_id(identified)
+    if let Some(id) = crate::model::publisher_entry_id(identified)
         && !taken(id)?
     {
         return Ok(id.to_string());
@@ -158,7 +159,7 @@ pub(super) fn tidy_stories(tx: &Connection, stories: &[i64]) -> Result<(), Store
 pub(super) mod tests {
     use chrono::Utc;
 
-    use crate::fetch::Validators;
+    use crate::model::Validators;
     use crate::model::{IdentityMode, Item, Source};
     use crate::store::{PollRecord, PollResult, Store, StoryQuery};
 

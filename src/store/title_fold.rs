@@ -14,7 +14,7 @@ const TITLE_WORDS: usize = 4;
 /// The story an item of `source_id` titled `title` (a [`title_key`]) joins
 /// by that title, the nearest in time within the window: with `title_match`,
 /// any such story; otherwise one carried by another source of the item's own
-/// site (the host of the feeds' home links, see [`crate::identity::site_of`]),
+/// site (the host of the feeds' home links, see [`crate::model::site_of`]),
 /// as a publisher's Atom and JSON feeds are, whose links may differ (a link post
 /// pointing at the page it links to in one, at its permalink in the other).
 ///
@@ -89,7 +89,7 @@ fn site_of_source(tx: &Connection, source_id: i64) -> Result<Option<String>, Sto
     let (home, feed): (Option<String>, String) = tx
         .prepare_cached("SELECT site_link, fetch_url FROM sources WHERE id = ?1")?
         .query_row([source_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(crate::identity::site_of(home.as_deref(), &feed))
+    Ok(crate::model::site_of(home.as_deref(), &feed))
 }
 
 /// A title reduced to its words, lowercased and joined by single spaces, for

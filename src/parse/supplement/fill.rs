@@ -186,7 +186,7 @@ fn enclosures(item: &mut Item, found: &Found, base: &Url) {
 /// `<itunes:category>` and `<media:category>`, as written, after the item's own
 /// categories and once each.
 fn categories(item: &mut Item, found: &Found) {
-    let mut labels = crate::categorize::Labels::default();
+    let mut labels = crate::model::Labels::default();
     let extra = found
         .atom_category_texts
         .iter()

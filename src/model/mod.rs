@@ -1,7 +1,19 @@
 //! Plain data shared by the pipeline stages: sources as configured, items as parsed,
 //! and the identity each item is stored under. No I/O lives here.
 
-use chrono::{DateTime, Utc};
+mod entry_id;
+mod labels;
+mod site;
+mod story;
+
+pub use entry_id::publisher_entry_id;
+#[cfg(test)]
+pub(crate) use entry_id::usable_entry_id;
+pub use labels::{Labels, MAX_LABEL_CHARS, MAX_SLUG_CHARS, label, slug};
+pub use site::site_of;
+pub use story::{CategoryCount, SourceRef, StoredItem, Story, StoryCursor};
+
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use url::Url;
 
@@ -201,4 +213,17 @@ mod tests {
         let negative = DateTime::from_timestamp(-100_000_000_000, 0).unwrap(); // year -1199
         assert_eq!(writable_date(negative), None);
     }
+}
+
+/// What a feed's host returned last time, sent back to ask "only if changed".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// RFC 3339 in UTC, to the second, with `Z`; a year RFC 3339 cannot write (not
+/// four digits) is brought to the nearest one it can.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    clamp_date(t).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
