@@ -204,7 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             // Sites are known once feeds have been read; without a database
             // the list is still written, only without them.
-            let site_links = match Store::open_reader(&config.storage.database) {
+            let site_links = match crate::store::open_reader(&config.storage.database) {
                 Ok(store) => store.site_links()?,
                 Err(StoreError::Missing { .. }) => Default::default(),
                 Err(e) => {
@@ -325,7 +325,7 @@ fn check_database(config: &Config) -> ExitCode {
     let db = &config.storage.database;
     // One that exists must be one tributary can use; read, not changed.
     if db.exists() {
-        match Store::open_reader(db) {
+        match crate::store::open_reader(db) {
             Ok(_) | Err(StoreError::TooOld { .. }) => {}
             Err(e) => {
                 eprintln!("error: {e}");
@@ -363,8 +363,8 @@ fn check_database(config: &Config) -> ExitCode {
 /// Opens the database for the commands that only read it, or says on stderr
 /// why it cannot be read and, when it is missing, where the commands looked
 /// and where the service keeps it.
-fn open_database(config: &Config) -> Result<Store, ExitCode> {
-    let error = match Store::open_reader(&config.storage.database) {
+fn open_database(config: &Config) -> Result<Box<dyn Store>, ExitCode> {
+    let error = match crate::store::open_reader(&config.storage.database) {
         Ok(store) => return Ok(store),
         Err(e) => e,
     };
@@ -426,7 +426,7 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     }
-    let mut store = Store::open(&config.storage.database)?;
+    let mut store = crate::store::open(&config.storage.database)?;
     store.set_fold_policy(FoldPolicy::from(&config.dedup));
     store.name_categories(&crate::categorize::configured_labels(
         &config.sources,
@@ -475,7 +475,7 @@ async fn poll(path: &std::path::Path, names: &[String], json: bool) -> anyhow::R
     let mut store = writer_thread
         .join()
         .map_err(|_| anyhow::anyhow!("the database writer failed"))?;
-    prune(&mut store, &config)?;
+    prune(&mut *store, &config)?;
 
     let mut err = std::io::stderr().lock();
     for r in summary
@@ -633,7 +633,7 @@ fn add_to_config(
 }
 
 /// Retention, after a poll round: old items beyond each source's newest few go.
-fn prune(store: &mut Store, config: &Config) -> anyhow::Result<()> {
+fn prune(store: &mut dyn Store, config: &Config) -> anyhow::Result<()> {
     let pruned = store.prune_past_retention(
         config.storage.retention,
         config.storage.keep_per_source,

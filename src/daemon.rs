@@ -33,7 +33,7 @@ use crate::model::Source;
 use crate::pipeline::PollContext;
 use crate::schedule::{RoundSummary, is_due, poll_round_for};
 use crate::server::{AppState, Settings, serve};
-use crate::store::{FoldPolicy, SourceState, Store, StoreError, Writer};
+use crate::store::{FoldPolicy, SourceState, StoreError, Writer};
 
 /// What went wrong when the `[poll]` settings cannot be put to work (a
 /// `user_agent` that is no valid header value passes the config check).
@@ -95,7 +95,7 @@ pub async fn run_with(
     // Opening an up-to-date database writes nothing, so a full disk does not
     // keep the daemon from serving what it has. Sources are brought in step
     // with the config by each round, which reports and retries a failure.
-    let mut store = Store::open(&config.storage.database)?;
+    let mut store = crate::store::open(&config.storage.database)?;
     store.set_fold_policy(FoldPolicy::from(&config.dedup));
     let (writer, writer_thread) = Writer::spawn(store);
     let metrics = Arc::new(Metrics::default());

@@ -78,7 +78,7 @@ async fn serve_feeds(feeds: &[(&str, String, &str)], config_extra: &str) -> Serv
     let addr = listener.local_addr().unwrap();
     let mut config = Config::load(&setup.config).unwrap();
     config.server.base_url = format!("http://{addr}/").parse().unwrap();
-    let (writer, _) = Writer::spawn(setup.store());
+    let (writer, _) = Writer::spawn(Box::new(setup.store()));
     let state = AppState::new(
         &setup.database(),
         Settings::from(&config),

@@ -13,7 +13,7 @@ use chrono::Utc;
 use common::{FeedHost, RunningDaemon, Setup, rss, schedule_every_second, wait_until};
 use tributary::model::Validators;
 use tributary::model::{IdentifiedItem, IdentityMode, Item, Source};
-use tributary::store::{PollRecord, PollResult, Store};
+use tributary::store::{PollRecord, PollResult, SqliteStore, Store};
 
 fn source(name: &str) -> Source {
     Source {
@@ -61,8 +61,8 @@ fn fetched(source_id: i64, n: u32) -> PollRecord {
 /// 300 ms; returns what it gave and how long it took.
 fn beside_a_writer<T>(
     db: &std::path::Path,
-    store: &mut Store,
-    write: impl FnOnce(&mut Store) -> T,
+    store: &mut SqliteStore,
+    write: impl FnOnce(&mut SqliteStore) -> T,
 ) -> (T, Duration) {
     let other = rusqlite::Connection::open(db).unwrap();
     other
@@ -83,7 +83,7 @@ fn beside_a_writer<T>(
 fn every_store_write_waits_for_another_writer_instead_of_failing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
-    let mut store = Store::open(&db).unwrap();
+    let mut store = SqliteStore::open(&db).unwrap();
     let states = store.sync_sources(&[source("a")]).unwrap();
     let id = states[0].id;
     // Read once, as a long-lived connection does between writes.

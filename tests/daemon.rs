@@ -7,6 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{FeedHost, RunningDaemon, Setup, rss, schedule_every_second, wait_until};
+use tributary::store::Store as _;
 
 fn item(n: u32) -> String {
     format!("<guid>{n}</guid><link>https://site.example/{n}</link><title>Story {n}</title>")

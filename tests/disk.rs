@@ -200,13 +200,13 @@ fn a_closed_database_keeps_the_files_it_needs_to_open_on_a_full_disk() {
     // start. The files stay when the last connection closes.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
-    let store = tributary::store::Store::open(&db).unwrap();
+    let store = tributary::store::SqliteStore::open(&db).unwrap();
     drop(store);
     for suffix in ["-wal", "-shm"] {
         let mut kept = db.clone().into_os_string();
         kept.push(suffix);
         assert!(Path::new(&kept).exists(), "{suffix} was removed on close");
     }
-    let store = tributary::store::Store::open(&db).unwrap();
+    let store = tributary::store::SqliteStore::open(&db).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }

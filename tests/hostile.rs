@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use common::{Setup, rss};
 use futures_util::StreamExt;
+use tributary::store::Store as _;
 
 const SECRET: &str = "tributary-secret-7f3a9c1e";
 

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use common::{Setup, rss};
+use tributary::store::Store as _;
 
 const SECRET: &str = "tributary-local-secret-51d0e2";
 

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{FeedHost, Setup, counts, rss};
+use tributary::store::Store as _;
 
 fn item(guid: &str, link: &str, title: &str) -> String {
     format!(

@@ -97,7 +97,7 @@ async fn start() -> Running {
     let addr = listener.local_addr().unwrap();
     let mut config = Config::load(&setup.config).unwrap();
     config.server.base_url = format!("http://{addr}/").parse().unwrap();
-    let (writer, _) = Writer::spawn(setup.store());
+    let (writer, _) = Writer::spawn(Box::new(setup.store()));
     let metrics = Arc::new(Metrics::default());
     let state = AppState::new(
         &setup.database(),

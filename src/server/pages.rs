@@ -266,7 +266,7 @@ async fn categories(
 /// The label a category is shown under: the config's, else the one stored,
 /// else its slug.
 fn category_label(
-    store: &crate::store::Store,
+    store: &dyn crate::store::Store,
     settings: &super::Settings,
     slug_wanted: &str,
 ) -> Result<String, ServerError> {

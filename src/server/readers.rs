@@ -14,14 +14,14 @@ use crate::store::{Store, StoreError};
 pub struct ReaderPool {
     /// one permit per connection in `idle`; a holder takes one connection
     permits: Arc<Semaphore>,
-    idle: Arc<Mutex<Vec<Store>>>,
+    idle: Arc<Mutex<Vec<Box<dyn Store>>>>,
 }
 
 impl ReaderPool {
     /// `size` connections to the database at `path`, each `query_only`.
     pub fn open(path: &Path, size: usize) -> Result<ReaderPool, StoreError> {
         let stores = (0..size.max(1))
-            .map(|_| Store::open_reader(path))
+            .map(|_| crate::store::open_reader(path))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ReaderPool {
             permits: Arc::new(Semaphore::new(stores.len())),
@@ -32,7 +32,7 @@ impl ReaderPool {
     /// Runs `work` on a free connection, once one is free.
     pub async fn run<R: Send + 'static>(
         &self,
-        work: impl FnOnce(&Store) -> R + Send + 'static,
+        work: impl FnOnce(&dyn Store) -> R + Send + 'static,
     ) -> Result<R, ServerError> {
         let permit = self
             .permits
@@ -56,7 +56,7 @@ impl ReaderPool {
 
     /// Runs `work` on a free connection without waiting: `None` when all are
     /// in use. For callers that cannot await (the watchdog).
-    pub fn try_run<R>(&self, work: impl FnOnce(&Store) -> R) -> Option<R> {
+    pub fn try_run<R>(&self, work: impl FnOnce(&dyn Store) -> R) -> Option<R> {
         let _permit = self.permits.try_acquire().ok()?;
         let lease = Lease::take(&self.idle).ok()?;
         Some(work(lease.store()))
@@ -65,12 +65,12 @@ impl ReaderPool {
 
 /// A connection taken from the pool; back in it when dropped.
 struct Lease<'a> {
-    idle: &'a Mutex<Vec<Store>>,
-    store: Option<Store>,
+    idle: &'a Mutex<Vec<Box<dyn Store>>>,
+    store: Option<Box<dyn Store>>,
 }
 
 impl<'a> Lease<'a> {
-    fn take(idle: &'a Mutex<Vec<Store>>) -> Result<Lease<'a>, ServerError> {
+    fn take(idle: &'a Mutex<Vec<Box<dyn Store>>>) -> Result<Lease<'a>, ServerError> {
         match lock(idle).pop() {
             Some(store) => Ok(Lease {
                 idle,
@@ -81,9 +81,9 @@ impl<'a> Lease<'a> {
         }
     }
 
-    fn store(&self) -> &Store {
+    fn store(&self) -> &dyn Store {
         // Set in `take` and only removed in `drop`.
-        self.store.as_ref().expect("a lease holds its connection")
+        self.store.as_deref().expect("a lease holds its connection")
     }
 }
 

@@ -28,7 +28,7 @@ pub async fn cached(
     state: Arc<AppState>,
     key: PageKey,
     headers: HeaderMap,
-    render: impl FnOnce(&Store, &Settings) -> Result<Page, ServerError> + Send + 'static,
+    render: impl FnOnce(&dyn Store, &Settings) -> Result<Page, ServerError> + Send + 'static,
 ) -> Result<Response, ServerError> {
     if let Some(hit) = lock(&state.cache).fresh_hit(&key) {
         return Ok(respond(&hit, &headers));
@@ -149,7 +149,7 @@ impl Drop for RenderTurn {
 
 impl AppState {
     /// Stories per category, counted once per cache generation.
-    pub(super) fn category_counts(&self, store: &Store) -> Result<CategoryCounts, ServerError> {
+    pub(super) fn category_counts(&self, store: &dyn Store) -> Result<CategoryCounts, ServerError> {
         let generation = lock(&self.cache).generation;
         if let Some((at, counts)) = lock(&self.category_counts).as_ref()
             && *at == generation

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, begin_write};
+use super::{SqliteStore, StoreError, begin_write};
 use crate::model::{CategoryCount, slug};
 
 /// Where a label came from. A label gives way only to one of a later kind.
@@ -55,10 +55,10 @@ fn remember_label(tx: &Connection, slug: &str, label: &str, origin: i64) -> Resu
     Ok(())
 }
 
-impl Store {
+impl SqliteStore {
     /// Makes the config's spelling the label of every category it names
     /// (sources' and rules'). Labels already so are not written again.
-    pub fn name_categories(&mut self, labels: &[String]) -> Result<(), StoreError> {
+    pub(super) fn name_categories(&mut self, labels: &[String]) -> Result<(), StoreError> {
         let tx = begin_write(&mut self.conn)?;
         for label in labels {
             let slug = slug(label);
@@ -71,7 +71,7 @@ impl Store {
     }
 
     /// The label of the category `slug`, when one was ever stored.
-    pub fn category_label(&self, slug: &str) -> Result<Option<String>, StoreError> {
+    pub(super) fn category_label(&self, slug: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
             .prepare_cached("SELECT label FROM category_labels WHERE slug = ?1")?
@@ -80,7 +80,7 @@ impl Store {
     }
 
     /// Whether any stored item carries the category `slug`.
-    pub fn has_category(&self, slug: &str) -> Result<bool, StoreError> {
+    pub(super) fn has_category(&self, slug: &str) -> Result<bool, StoreError> {
         Ok(self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM item_categories WHERE slug = ?1)",
             [slug],
@@ -89,7 +89,7 @@ impl Store {
     }
 
     /// Categories with how many stories each has, most used first.
-    pub fn category_counts(&self) -> Result<Vec<CategoryCount>, StoreError> {
+    pub(super) fn category_counts(&self) -> Result<Vec<CategoryCount>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT g.slug, coalesce(l.label, g.slug), g.n FROM
                (SELECT c.slug AS slug, count(DISTINCT i.story_id) AS n FROM item_categories c
@@ -141,8 +141,8 @@ mod tests {
     use super::*;
 
     /// A database whose categories may be filed under items it does not hold.
-    fn store(dir: &tempfile::TempDir) -> Store {
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+    fn store(dir: &tempfile::TempDir) -> SqliteStore {
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         store
             .conn
             .pragma_update(None, "foreign_keys", "OFF")
@@ -150,14 +150,14 @@ mod tests {
         store
     }
 
-    fn file(store: &mut Store, item_id: i64, categories: &[&str]) {
+    fn file(store: &mut SqliteStore, item_id: i64, categories: &[&str]) {
         let tx = begin_write(&mut store.conn).unwrap();
         let categories: Vec<String> = categories.iter().map(|c| c.to_string()).collect();
         set_categories(&tx, item_id, &categories, true).unwrap();
         tx.commit().unwrap();
     }
 
-    fn label(store: &Store, slug: &str) -> Option<String> {
+    fn label(store: &SqliteStore, slug: &str) -> Option<String> {
         store.category_label(slug).unwrap()
     }
 

@@ -257,7 +257,7 @@ pub(super) fn too_old(path: &Path, found: i64, known: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::SqliteStore;
 
     fn sqlite_error(code: std::ffi::c_int) -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
@@ -329,7 +329,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         assert!(matches!(
-            Store::open_reader(&path),
+            SqliteStore::open_reader(&path),
             Err(StoreError::Missing { .. })
         ));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -6,12 +6,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::stories::{FoldPolicy, find_or_create_story, settle_story, tidy_stories};
-use super::{Store, StoreError, begin_write, search, to_millis};
+use super::{SqliteStore, StoreError, begin_write, search, to_millis};
 use crate::model::IdentifiedItem;
 use crate::model::Validators;
-
-/// Items pruned in one commit at most.
-const PRUNE_BATCH: usize = 1000;
 
 /// What polling one source produced, to be stored.
 #[derive(Debug)]
@@ -70,19 +67,12 @@ impl StoreCounts {
     }
 }
 
-impl Store {
-    /// Stores one poll result atomically: either all of it is kept or none.
-    pub fn record_poll(&mut self, record: &PollRecord) -> Result<StoreCounts, StoreError> {
-        self.record_polls(&[record])
-            .pop()
-            .expect("one result per record")
-    }
-
+impl SqliteStore {
     /// Stores several poll results in one commit (a group commit: each commit
     /// rewrites the index pages it touches, so fewer commits write far less).
     /// Each record is still all-or-nothing on its own, through a savepoint; the
     /// results say which were kept.
-    pub fn record_polls(
+    pub(super) fn record_polls(
         &mut self,
         records: &[&PollRecord],
     ) -> Vec<Result<StoreCounts, StoreError>> {
@@ -359,75 +349,6 @@ fn tombstone(tx: &Connection, source_id: i64, key: &str, now: i64) -> Result<(),
     Ok(())
 }
 
-impl Store {
-    /// Retention: prunes items dated more than `retention` before `now`, beyond
-    /// each source's newest `keep_per_source`.
-    pub fn prune_past_retention(
-        &mut self,
-        retention: std::time::Duration,
-        keep_per_source: u32,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        let cutoff = chrono::TimeDelta::from_std(retention)
-            .ok()
-            .and_then(|r| now.checked_sub_signed(r))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        self.prune(cutoff, keep_per_source, now)
-    }
-
-    /// Prunes, in every source, the items dated before `cutoff` that are not among
-    /// its newest `keep_per_source`; they are tombstoned so they never come back.
-    /// Returns how many were pruned. Commits in batches, so a large prune does
-    /// not hold the write lock for long.
-    pub fn prune(
-        &mut self,
-        cutoff: DateTime<Utc>,
-        keep_per_source: u32,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        let doomed: Vec<(i64, i64, String, i64)> = self
-            .conn
-            .prepare_cached(
-                "SELECT id, source_id, key, story_id FROM (
-                    SELECT id, source_id, key, story_id, sort_at, row_number() OVER
-                        (PARTITION BY source_id ORDER BY sort_at DESC, id DESC) AS rank
-                    FROM items)
-                 WHERE rank > ?1 AND sort_at < ?2",
-            )?
-            .query_map(params![keep_per_source, to_millis(cutoff)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let at = to_millis(now);
-        let mut pruned = 0;
-        for batch in doomed.chunks(PRUNE_BATCH) {
-            let tx = begin_write(&mut self.conn)?;
-            {
-                let mut mark = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO tombstones (source_id, key, at) VALUES (?1, ?2, ?3)",
-                )?;
-                // Still past the cutoff: another process may have changed it since.
-                let mut delete =
-                    tx.prepare_cached("DELETE FROM items WHERE id = ?1 AND sort_at < ?2")?;
-                for (id, source_id, key, _) in batch {
-                    if delete.execute(params![id, to_millis(cutoff)])? == 0 {
-                        continue;
-                    }
-                    mark.execute(params![source_id, key, at])?;
-                    search::forget(&tx, *id)?;
-                    pruned += 1;
-                }
-            }
-            let mut stories: Vec<i64> = batch.iter().map(|d| d.3).collect();
-            stories.sort_unstable();
-            stories.dedup();
-            tidy_stories(&tx, &stories)?;
-            tx.commit()?;
-        }
-        Ok(pruned)
-    }
-}
-
 /// A hash of every stored field, so an item seen again is rewritten only when
 /// something in it changed.
 fn fingerprint(identified: &IdentifiedItem) -> i64 {
@@ -472,113 +393,4 @@ fn fingerprint(identified: &IdentifiedItem) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{IdentityMode, Item, Source};
-
-    fn fetched(source_id: i64, key: &str, text_len: usize) -> PollRecord {
-        fetched_titled(source_id, &[(key, &format!("Story {key}"))], text_len)
-    }
-
-    fn fetched_titled(source_id: i64, items: &[(&str, &str)], text_len: usize) -> PollRecord {
-        let items = items
-            .iter()
-            .map(|(key, title)| identified(key, title, text_len))
-            .collect();
-        crate::store::stories::tests::poll_of(source_id, items, &[])
-    }
-
-    fn identified(key: &str, title: &str, text_len: usize) -> IdentifiedItem {
-        let item = Item {
-            guid: Some(key.into()),
-            link: Some(format!("https://site.example/{key}")),
-            title: Some(title.into()),
-            summary: Some("x".repeat(text_len)),
-            ..Item::default()
-        };
-        IdentifiedItem {
-            key: key.into(),
-            canonical_link: item.link.clone(),
-            story_link: item.link.clone(),
-            item,
-        }
-    }
-
-    fn new_store(dir: &tempfile::TempDir) -> (Store, i64) {
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        let source = Source {
-            name: "a".into(),
-            url: url::Url::parse("https://site.example/feed").unwrap(),
-            categories: Vec::new(),
-            schedule: None,
-            identity: IdentityMode::Auto,
-            feed_categories: true,
-        };
-        let id = store.sync_sources(&[source]).unwrap()[0].id;
-        (store, id)
-    }
-
-    fn matches(store: &Store, word: &str) -> i64 {
-        store
-            .conn
-            .query_row(
-                "SELECT count(*) FROM items_fts WHERE items_fts MATCH ?1",
-                [word],
-                |r| r.get(0),
-            )
-            .unwrap()
-    }
-
-    #[test]
-    fn indexing_in_batches_misses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut store, id) = new_store(&dir);
-        let keys: Vec<String> = (0..2500).map(|n| n.to_string()).collect();
-        let titles: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "Story")).collect();
-        store.record_poll(&fetched_titled(id, &titles, 10)).unwrap();
-        assert_eq!(store.index_pending().unwrap(), 2500);
-        assert_eq!(matches(&store, "story"), 2500);
-        assert!(!store.index_is_stale().unwrap());
-
-        // One item changed, one new: both indexed on the next pass.
-        let changed = [("5", "Zebra"), ("new", "Zebra")];
-        store
-            .record_poll(&fetched_titled(id, &changed, 10))
-            .unwrap();
-        assert_eq!(store.index_pending().unwrap(), 2);
-        assert_eq!(matches(&store, "zebra"), 2);
-        assert_eq!(matches(&store, "story"), 2499);
-    }
-
-    #[test]
-    fn a_group_that_fills_the_disk_keeps_none_of_its_records() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut store, id) = new_store(&dir);
-        // The database may not grow: SQLite fails the big record with
-        // SQLITE_FULL and rolls the whole transaction back.
-        let _: i64 = store
-            .conn
-            .query_row("PRAGMA max_page_count = 1", [], |r| r.get(0))
-            .unwrap();
-        let (small, big, after) = (
-            fetched(id, "1", 10),
-            fetched(id, "2", 200_000),
-            fetched(id, "3", 10),
-        );
-        let results = store.record_polls(&[&small, &big, &after]);
-        assert_eq!(results.len(), 3);
-        for r in &results {
-            let e = r.as_ref().expect_err("nothing of the group is kept");
-            assert!(e.to_string().contains("full"), "{e}");
-        }
-        let items: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(
-            items, 0,
-            "no record ran outside the rolled back transaction"
-        );
-        assert!(store.conn.is_autocommit());
-    }
-}
+mod tests;

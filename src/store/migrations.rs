@@ -177,7 +177,7 @@ mod tests {
     use super::*;
 
     fn tag_prefix(path: &Path) -> String {
-        let store = crate::store::Store::open(path).unwrap();
+        let store = crate::store::SqliteStore::open(path).unwrap();
         store
             .conn
             .query_row("SELECT tag_prefix FROM entry_names", [], |r| r.get(0))
@@ -223,7 +223,7 @@ mod tests {
         )
         .unwrap();
         drop(conn);
-        let store = crate::store::Store::open(&path).unwrap();
+        let store = crate::store::SqliteStore::open(&path).unwrap();
         let label = |slug: &str| store.category_label(slug).unwrap();
         assert_eq!(
             label("machine-learning").as_deref(),

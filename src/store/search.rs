@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, begin_write};
+use super::{SqliteStore, StoreError, begin_write};
 use crate::sanitize::text_for_index;
 
 /// Characters of an item's summary (or content) that go into the index.
@@ -10,11 +10,11 @@ const INDEXED_CHARS: usize = 2000;
 /// Items indexed in one commit at most.
 const INDEX_BATCH: usize = 2000;
 
-impl Store {
+impl SqliteStore {
     /// Indexes every item stored or changed since the last pass. Returns how many.
     /// Commits in batches, so a large backlog does not hold the write lock for
     /// long.
-    pub fn index_pending(&mut self) -> Result<u64, StoreError> {
+    pub(super) fn index_pending(&mut self) -> Result<u64, StoreError> {
         let mut indexed = 0u64;
         loop {
             let (batch, more) = self.index_batch()?;
@@ -27,7 +27,7 @@ impl Store {
 
     /// Indexes the next pending items, a few thousand at most, in one
     /// transaction. Returns how many, and whether more wait.
-    pub fn index_batch(&mut self) -> Result<(u64, bool), StoreError> {
+    pub(super) fn index_batch(&mut self) -> Result<(u64, bool), StoreError> {
         let tx = begin_write(&mut self.conn)?;
         let upto: i64 = tx.query_row("SELECT indexed_upto FROM fts_state", [], |r| r.get(0))?;
         let mut indexed = 0u64;
@@ -66,7 +66,7 @@ impl Store {
     }
 
     /// Whether items wait to be indexed.
-    pub fn index_is_stale(&self) -> Result<bool, StoreError> {
+    pub(super) fn index_is_stale(&self) -> Result<bool, StoreError> {
         Ok(self.conn.query_row(
             "SELECT (SELECT coalesce(max(id), 0) FROM items) > indexed_upto
                     OR EXISTS (SELECT 1 FROM fts_stale) FROM fts_state",

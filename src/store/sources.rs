@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use url::Url;
 
-use super::{Store, StoreError, begin_write, from_millis};
+use super::{SqliteStore, StoreError, begin_write, from_millis};
 use crate::model::Source;
 use crate::model::Validators;
 
@@ -40,13 +40,16 @@ pub struct SourceStatus {
     pub disabled: bool,
 }
 
-impl Store {
+impl SqliteStore {
     /// Makes the source rows match the config: new sources are added; a source
     /// whose URL changed starts afresh (no validators, no errors, due now).
     /// Sources no longer configured keep their rows and items. Each row keeps
     /// its source's place in `sources`, which must be the whole config: it
     /// decides between copies of a story dated alike.
-    pub fn sync_sources(&mut self, sources: &[Source]) -> Result<Vec<SourceState>, StoreError> {
+    pub(super) fn sync_sources(
+        &mut self,
+        sources: &[Source],
+    ) -> Result<Vec<SourceState>, StoreError> {
         let tx = begin_write(&mut self.conn)?;
         {
             // Only rows whose place changed are written: most rounds write none.
@@ -94,7 +97,7 @@ impl Store {
         sources.iter().map(|s| self.source_state(&s.name)).collect()
     }
 
-    pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
+    pub(super) fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, fetch_url, etag, last_modified, consecutive_errors, next_fetch_at, disabled,
                     ttl_minutes, skip_hours, skip_days
@@ -131,7 +134,7 @@ impl Store {
 
     /// Every source row with its item count, in the order given by `names`
     /// (sources not named there are left out).
-    pub fn source_statuses(&self, names: &[&str]) -> Result<Vec<SourceStatus>, StoreError> {
+    pub(super) fn source_statuses(&self, names: &[&str]) -> Result<Vec<SourceStatus>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, url, fetch_url, last_fetch_at, last_status, next_fetch_at,
                     (SELECT count(*) FROM items WHERE source_id = sources.id),
@@ -163,7 +166,7 @@ impl Store {
 
     /// Each source's site (the home link its feed last gave), by source name,
     /// for sources whose feed named one.
-    pub fn site_links(&self) -> Result<HashMap<String, String>, StoreError> {
+    pub(super) fn site_links(&self) -> Result<HashMap<String, String>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT name, site_link FROM sources WHERE site_link IS NOT NULL")?;
@@ -188,7 +191,7 @@ mod tests {
         }
     }
 
-    fn positions(store: &Store) -> Vec<(String, Option<i64>)> {
+    fn positions(store: &SqliteStore) -> Vec<(String, Option<i64>)> {
         store
             .conn
             .prepare("SELECT name, position FROM sources ORDER BY name")
@@ -202,7 +205,7 @@ mod tests {
     #[test]
     fn sources_keep_their_place_in_the_config() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         store.sync_sources(&[source("a"), source("b")]).unwrap();
         let place = |name: &str, p: Option<i64>| (name.to_string(), p);
         assert_eq!(

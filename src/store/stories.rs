@@ -159,9 +159,11 @@ pub(super) fn tidy_stories(tx: &Connection, stories: &[i64]) -> Result<(), Store
 pub(super) mod tests {
     use chrono::Utc;
 
+    use crate::store::Store as _;
+
     use crate::model::Validators;
     use crate::model::{IdentityMode, Item, Source};
-    use crate::store::{PollRecord, PollResult, Store, StoryQuery};
+    use crate::store::{PollRecord, PollResult, SqliteStore, StoryQuery};
 
     use super::*;
 
@@ -211,8 +213,8 @@ pub(super) mod tests {
         }
     }
 
-    fn two_sources(dir: &tempfile::TempDir) -> (Store, i64, i64) {
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+    fn two_sources(dir: &tempfile::TempDir) -> (SqliteStore, i64, i64) {
+        let mut store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         let source = |name: &str| Source {
             name: name.into(),
             url: url::Url::parse(&format!("https://{name}.example/feed")).unwrap(),
@@ -225,7 +227,7 @@ pub(super) mod tests {
         (store, states[0].id, states[1].id)
     }
 
-    fn shown(store: &Store) -> Vec<(String, Option<String>, Vec<String>)> {
+    fn shown(store: &SqliteStore) -> Vec<(String, Option<String>, Vec<String>)> {
         store
             .stories(&StoryQuery::default())
             .unwrap()

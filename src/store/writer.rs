@@ -15,10 +15,12 @@ use super::{PollRecord, Store, StoreCounts, StoreError};
 const MAX_GROUP: usize = 64;
 
 type Reply = oneshot::Sender<Result<StoreCounts, StoreError>>;
+/// Work run on the writer's store.
+type Work = Box<dyn FnOnce(&mut dyn Store) + Send>;
 
 enum Job {
     Record(Box<PollRecord>, Reply),
-    Run(Box<dyn FnOnce(&mut Store) + Send>),
+    Run(Work),
 }
 
 /// A handle to the writer thread; cheap to clone. The thread ends, handing its
@@ -29,24 +31,22 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(mut store: Store) -> (Writer, JoinHandle<Store>) {
+    pub fn spawn(mut store: Box<dyn Store>) -> (Writer, JoinHandle<Box<dyn Store>>) {
         // A small queue: parsed feeds waiting here hold memory.
         let (tx, mut rx) = mpsc::channel::<Job>(32);
         let handle = std::thread::Builder::new()
             .name("tributary-writer".into())
             .spawn(move || {
-                #[cfg(debug_assertions)]
-                let mut disk_full = test_hook::DiskFull::from_env();
                 let mut next = rx.blocking_recv();
                 while let Some(job) = next.take() {
                     #[cfg(debug_assertions)]
-                    disk_full.apply(&store);
+                    store.apply_test_faults();
                     // Unwind safety: a panic mid-transaction drops the
                     // transaction, which rolls it back, so the connection is
                     // left as it was before the job; the job's reply is dropped
                     // and its caller told.
                     let ran = catch_unwind(AssertUnwindSafe(|| {
-                        run_job(&mut store, &mut rx, job, &mut next)
+                        run_job(&mut *store, &mut rx, job, &mut next)
                     }));
                     if let Err(panic) = ran {
                         tracing::error!(
@@ -67,7 +67,7 @@ impl Writer {
     /// Runs `work` on the writer's connection; returns its result once done.
     pub async fn with_store<R: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Store) -> R + Send + 'static,
+        work: impl FnOnce(&mut dyn Store) -> R + Send + 'static,
     ) -> Result<R, StoreError> {
         let (reply, answer) = oneshot::channel();
         let job = Job::Run(Box::new(move |store| {
@@ -94,7 +94,7 @@ impl Writer {
 
 /// Runs one job; poll records waiting behind it are stored in the same commit,
 /// and the first other job found waiting is left in `next`.
-fn run_job(store: &mut Store, rx: &mut mpsc::Receiver<Job>, job: Job, next: &mut Option<Job>) {
+fn run_job(store: &mut dyn Store, rx: &mut mpsc::Receiver<Job>, job: Job, next: &mut Option<Job>) {
     match job {
         Job::Run(work) => work(store),
         Job::Record(record, reply) => {
@@ -131,61 +131,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-/// Debug builds only, for the tests: while the file named by
-/// `TRIBUTARY_TEST_DISK_FULL` exists, the database may not grow, so writes that
-/// need a new page fail as on a full disk ("database or disk is full").
-#[cfg(debug_assertions)]
-mod test_hook {
-    use std::path::PathBuf;
-
-    use super::Store;
-
-    pub(super) struct DiskFull {
-        flag: Option<PathBuf>,
-        /// the page limit before the disk was made full
-        normal: Option<i64>,
-    }
-
-    impl DiskFull {
-        pub(super) fn from_env() -> DiskFull {
-            DiskFull {
-                flag: std::env::var_os("TRIBUTARY_TEST_DISK_FULL").map(PathBuf::from),
-                normal: None,
-            }
-        }
-
-        pub(super) fn apply(&mut self, store: &Store) {
-            let Some(flag) = &self.flag else {
-                return;
-            };
-            let limit = |n: i64| {
-                store
-                    .conn
-                    .query_row(&format!("PRAGMA max_page_count = {n}"), [], |r| {
-                        r.get::<_, i64>(0)
-                    })
-            };
-            match (flag.exists(), self.normal) {
-                (true, None) => {
-                    let normal = store
-                        .conn
-                        .query_row("PRAGMA max_page_count", [], |r| r.get::<_, i64>(0));
-                    if let Ok(normal) = normal {
-                        // SQLite holds the limit at the current size.
-                        let _ = limit(1);
-                        self.normal = Some(normal);
-                    }
-                }
-                (false, Some(normal)) => {
-                    let _ = limit(normal);
-                    self.normal = None;
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,7 +138,7 @@ mod tests {
     #[tokio::test]
     async fn the_writer_goes_on_after_work_that_panics() {
         let dir = tempfile::tempdir().unwrap();
-        let (writer, thread) = Writer::spawn(Store::open(&dir.path().join("t.db")).unwrap());
+        let (writer, thread) = Writer::spawn(super::super::open(&dir.path().join("t.db")).unwrap());
         let failed = writer
             .with_store(|_| -> u32 { panic!("a bug in one piece of work") })
             .await;

@@ -332,8 +332,8 @@ impl Setup {
         self.dir.path().join("t.db")
     }
 
-    pub fn store(&self) -> tributary::store::Store {
-        tributary::store::Store::open(&self.database()).unwrap()
+    pub fn store(&self) -> tributary::store::SqliteStore {
+        tributary::store::SqliteStore::open(&self.database()).unwrap()
     }
 
     /// Runs `tributary poll --json` (plus `args`); returns the summary line.

@@ -2,7 +2,7 @@
 
 use crate::model::{IdentifiedItem, IdentityMode, Item, Source};
 use crate::store::stories::tests::poll_of;
-use crate::store::{FoldPolicy, PollResult, Store, StoreCounts, StoryQuery};
+use crate::store::{FoldPolicy, PollResult, SqliteStore, Store as _, StoreCounts, StoryQuery};
 
 /// An item of the post at `link` titled `title`, published at `hour`:00 on
 /// 24 November 2026, known by its link.
@@ -24,8 +24,8 @@ fn post(link: &str, title: &str, hour: u32) -> IdentifiedItem {
 }
 
 /// A store with one source per (name, feed address).
-fn store_of(dir: &tempfile::TempDir, feeds: &[(&str, &str)]) -> (Store, Vec<i64>) {
-    let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+fn store_of(dir: &tempfile::TempDir, feeds: &[(&str, &str)]) -> (SqliteStore, Vec<i64>) {
+    let mut store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
     let sources: Vec<Source> = feeds
         .iter()
         .map(|(name, url)| Source {
@@ -48,7 +48,7 @@ fn store_of(dir: &tempfile::TempDir, feeds: &[(&str, &str)]) -> (Store, Vec<i64>
 
 /// Stores a read of `source`'s feed, whose home link is `home`.
 fn read(
-    store: &mut Store,
+    store: &mut SqliteStore,
     source: i64,
     home: Option<&str>,
     items: Vec<IdentifiedItem>,
@@ -61,7 +61,7 @@ fn read(
 }
 
 /// Stores a read of `source`'s feed holding one post, with no home link.
-fn read_one(store: &mut Store, source: i64, item: IdentifiedItem) -> StoreCounts {
+fn read_one(store: &mut SqliteStore, source: i64, item: IdentifiedItem) -> StoreCounts {
     read(store, source, None, vec![item])
 }
 
@@ -72,7 +72,7 @@ const ONE_SITE: [(&str, &str); 2] = [
 ];
 
 /// Each story shown: its link and the sources carrying it.
-fn shown(store: &Store) -> Vec<(String, Vec<String>)> {
+fn shown(store: &SqliteStore) -> Vec<(String, Vec<String>)> {
     let mut all: Vec<(String, Vec<String>)> = store
         .stories(&StoryQuery::default())
         .unwrap()
