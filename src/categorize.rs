@@ -1,6 +1,6 @@
 //! Categories and drop rules: `[[rule]]`s compiled once into a [`Categorizer`]
 //! that gives each item its categories, or drops it. A category has a label,
-//! shown as first spelled, and a slug it is matched and linked by (SPEC §3).
+//! shown as first spelled, and a slug it is matched and linked by.
 
 use regex::Regex;
 
@@ -41,7 +41,7 @@ impl Categorizer {
         Categorizer { rules }
     }
 
-    /// The item's categories (SPEC §3): its source's, then its own (unless the
+    /// The item's categories: its source's, then its own (unless the
     /// source sets `feed_categories = false`), then those of every rule that
     /// matches; one label per slug, the first spelling met; or `Drop` when a
     /// drop rule matches.

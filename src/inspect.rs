@@ -1,5 +1,5 @@
 //! How tributary sees one feed, as the JSON that `tributary inspect` prints
-//! (SPEC §7). Nothing here touches the database.
+//! (see README.md, Commands). Nothing here touches the database.
 
 use serde_json::{Value, json};
 use url::Url;

@@ -48,7 +48,7 @@ pub fn clamp_date(t: DateTime<Utc>) -> DateTime<Utc> {
     clamped_date(t.timestamp_millis())
 }
 
-/// How a source's items are told apart from each other (SPEC §3).
+/// How a source's items are told apart from each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IdentityMode {

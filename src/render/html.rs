@@ -148,15 +148,7 @@ pub fn render_html(page: &RiverPage) -> String {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                link rel="alternate" type="application/atom+xml" title=(title) href=(format!("{feed_base}.atom"));
-                link rel="alternate" type="application/rss+xml" title=(title) href=(format!("{feed_base}.rss"));
-                link rel="alternate" type="application/feed+json" title=(title) href=(format!("{feed_base}.json"));
-                style { (maud::PreEscaped(STYLE)) }
-            }
+            (head(&title, &title, Some(feed_base.as_str())))
             body {
                 header {
                     h1 { a href="./" { (page.title) } }
@@ -218,6 +210,24 @@ pub fn render_html(page: &RiverPage) -> String {
     markup.into_string()
 }
 
+/// A page's `<head>`: its title, the style, and when it has feeds
+/// (`feed_base` + `.atom`, `.rss`, `.json`), links to them titled `feed_title`.
+fn head(page_title: &str, feed_title: &str, feed_base: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (page_title) }
+            @if let Some(base) = feed_base {
+                link rel="alternate" type="application/atom+xml" title=(feed_title) href=(format!("{base}.atom"));
+                link rel="alternate" type="application/rss+xml" title=(feed_title) href=(format!("{base}.rss"));
+                link rel="alternate" type="application/feed+json" title=(feed_title) href=(format!("{base}.json"));
+            }
+            style { (maud::PreEscaped(STYLE)) }
+        }
+    }
+}
+
 /// The page of every category, configured or carried by a story, by label,
 /// each with its story count and a link to its river and feed.
 pub fn render_categories(title: &str, configured: &[String], counts: &[CategoryCount]) -> String {
@@ -226,12 +236,7 @@ pub fn render_categories(title: &str, configured: &[String], counts: &[CategoryC
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Categories — " (title) }
-                style { (maud::PreEscaped(STYLE)) }
-            }
+            (head(&format!("Categories — {title}"), title, None))
             body {
                 header {
                     h1 { a href="./" { (title) } }

@@ -1,4 +1,4 @@
-//! Markdown export (SPEC §5.4): one file per story, YAML front matter, then the
+//! Markdown export (see README.md, Commands): one file per story, YAML front matter, then the
 //! article converted from its sanitized HTML.
 
 use chrono::SecondsFormat;

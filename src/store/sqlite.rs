@@ -83,14 +83,7 @@ impl SqliteStore {
                 ),
             });
         }
-        let mut store = SqliteStore {
-            conn,
-            fold: FoldPolicy::default(),
-            path: path.to_path_buf(),
-            file_id: file_id(path),
-            #[cfg(debug_assertions)]
-            faults: super::faults::DiskFull::from_env(),
-        };
+        let mut store = SqliteStore::on(conn, path);
         migrations::run(&mut store.conn, path).map_err(|e| match e {
             StoreError::Sql(error) => open_failure(path, error, true),
             other => other,
@@ -176,14 +169,19 @@ impl SqliteStore {
                 known,
             });
         }
-        Ok(SqliteStore {
+        Ok(SqliteStore::on(conn, path))
+    }
+
+    /// A store on `conn`, the database at `path`, folding by the defaults.
+    fn on(conn: Connection, path: &Path) -> SqliteStore {
+        SqliteStore {
             conn,
             fold: FoldPolicy::default(),
             path: path.to_path_buf(),
             file_id: file_id(path),
             #[cfg(debug_assertions)]
             faults: super::faults::DiskFull::from_env(),
-        })
+        }
     }
 
     /// Checks that the database's path still names the file this store has
