@@ -24,9 +24,9 @@ const COMMON_PATHS: &[&str] = &[
 
 /// A feed found, with the address to subscribe to.
 #[derive(Debug)]
-pub struct Found {
-    pub url: Url,
-    pub feed: Feed,
+pub(crate) struct Found {
+    pub(crate) url: Url,
+    pub(crate) feed: Feed,
 }
 
 /// Why an address gave no feed.
@@ -45,7 +45,7 @@ pub(crate) enum Unfollowed {
 }
 
 /// Finds and reads the feed behind `url`. The error says what was tried.
-pub async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
+pub(crate) async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
     let (page, announced) = match follow(fetcher, url).await {
         Ok(found) => return Ok(found),
         Err(Unfollowed::Page { at, links }) => (at, links),

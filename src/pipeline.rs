@@ -24,22 +24,22 @@ use crate::store::{PollRecord, PollResult, SourceState, StoreError, Writer};
 /// What the poll round needs to poll any source.
 #[derive(Clone)]
 pub struct PollContext {
-    pub fetcher: Fetcher,
-    pub writer: Writer,
+    pub(crate) fetcher: Fetcher,
+    pub(crate) writer: Writer,
     /// the `[poll] schedule` used by sources without their own
-    pub default_schedule: String,
-    pub categorizer: Arc<Categorizer>,
+    pub(crate) default_schedule: String,
+    pub(crate) categorizer: Arc<Categorizer>,
     /// consecutive errors after which a source is disabled; 0 = never
-    pub max_errors_before_disable: u32,
+    pub(crate) max_errors_before_disable: u32,
     /// counts every poll when the daemon runs
-    pub metrics: Option<Arc<Metrics>>,
+    pub(crate) metrics: Option<Arc<Metrics>>,
     /// the time of day polls are stamped with and wait on
-    pub clock: Clock,
+    pub(crate) clock: Clock,
 }
 
 impl PollContext {
     /// Everything a poll needs, from the config.
-    pub fn new(
+    pub(crate) fn new(
         config: &crate::config::Config,
         writer: Writer,
         metrics: Option<Arc<Metrics>>,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::MAX_REDIRECTS;
 
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error("timed out after {}", humantime::format_duration(*.0))]
     Timeout(Duration),
     #[error("cannot connect: {}", error_chain(.0))]
@@ -58,7 +58,7 @@ impl FetchError {
     }
 
     /// The HTTP status to record on the source, when there was one.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(*status),
             _ => None,
@@ -66,12 +66,12 @@ impl FetchError {
     }
 
     /// The feed is gone for good (410 Gone): its source is not polled again.
-    pub fn is_permanent(&self) -> bool {
+    pub(crate) fn is_permanent(&self) -> bool {
         matches!(self, FetchError::Status { status: 410, .. })
     }
 
     /// How long the host asked to be left alone (`Retry-After` on a 429 or 503).
-    pub fn retry_after(&self) -> Option<Duration> {
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
             FetchError::Status { retry_after, .. } => *retry_after,
             _ => None,

@@ -19,23 +19,23 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::model::Validators;
-pub use error::FetchError;
+pub(crate) use error::FetchError;
 use redirect::{Redirects, refuse_unless_http};
-pub use response::ResponseMeta;
+pub(crate) use response::ResponseMeta;
 
 /// Redirects followed before a fetch gives up.
-pub const MAX_REDIRECTS: usize = 5;
+pub(crate) const MAX_REDIRECTS: usize = 5;
 
 /// A response worth keeping: a body, or word that the stored copy is current.
 #[derive(Debug)]
-pub enum FetchOutcome {
+pub(crate) enum FetchOutcome {
     Fetched { body: Vec<u8>, meta: ResponseMeta },
     NotModified { meta: ResponseMeta },
 }
 
 /// One HTTP client shared by every fetch, holding the poll settings.
 #[derive(Clone)]
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     client: reqwest::Client,
     max_body: u64,
     timeout: Duration,
@@ -55,7 +55,7 @@ pub struct FetchSettings {
 }
 
 impl Fetcher {
-    pub fn new(poll: &FetchSettings) -> Result<Fetcher, FetchError> {
+    pub(crate) fn new(poll: &FetchSettings) -> Result<Fetcher, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
         let client = reqwest::Client::builder()
@@ -77,7 +77,7 @@ impl Fetcher {
     /// Fetches `url`, an address a server or document named (a feed link on a
     /// page, a stored redirect): http(s) only. `validators` make an unchanged
     /// feed cost a 304.
-    pub async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         url: &Url,
         validators: &Validators,
@@ -90,7 +90,7 @@ impl Fetcher {
 
     /// Fetches `url` as the operator wrote it (config, command line): http(s),
     /// or a local file.
-    pub async fn fetch_configured(
+    pub(crate) async fn fetch_configured(
         &self,
         url: &Url,
         validators: &Validators,
@@ -110,7 +110,7 @@ impl Fetcher {
     /// (older versions followed them to files): it is not read; the configured
     /// address is fetched instead, and reported as where the feed now lives so
     /// the stored one is replaced.
-    pub async fn fetch_source(
+    pub(crate) async fn fetch_source(
         &self,
         configured: &Url,
         stored: &Url,

@@ -12,18 +12,18 @@ use super::FetchError;
 use crate::model::Validators;
 
 #[derive(Debug, Clone)]
-pub struct ResponseMeta {
+pub(crate) struct ResponseMeta {
     /// HTTP status; 200 for a file read, 304 for a file unchanged since last time
-    pub status: u16,
+    pub(crate) status: u16,
     /// where the body came from, after redirects
-    pub final_url: Url,
+    pub(crate) final_url: Url,
     /// where the feed now lives, when the redirects began with permanent ones
     /// (301, 308): the address to fetch from now on
-    pub moved_to: Option<Url>,
+    pub(crate) moved_to: Option<Url>,
     /// validators to send next time (the old ones when the response gave none)
-    pub validators: Validators,
+    pub(crate) validators: Validators,
     /// how long the response may be reused (`Cache-Control: max-age`, `Expires`)
-    pub fresh_for: Option<Duration>,
+    pub(crate) fresh_for: Option<Duration>,
 }
 
 impl ResponseMeta {
