@@ -24,41 +24,42 @@ const COMMON_PATHS: &[&str] = &[
 
 /// A feed found, with the address to subscribe to.
 #[derive(Debug)]
-pub struct Found {
-    pub url: Url,
-    pub feed: Feed,
+pub(crate) struct Found {
+    pub(crate) url: Url,
+    pub(crate) feed: Feed,
+}
+
+/// Why an address gave no feed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Unfollowed {
+    #[error(transparent)]
+    Fetch(crate::fetch::FetchError),
+    #[error("304 to a plain request")]
+    NotModified,
+    /// an HTML page, fetched from `at` (after redirects), with the feeds it
+    /// announces (`<link rel="alternate">`)
+    #[error("{}", ParseError::Html)]
+    Page { at: Url, links: Vec<Url> },
+    #[error(transparent)]
+    Parse(ParseError),
 }
 
 /// Finds and reads the feed behind `url`. The error says what was tried.
-pub async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
-    let (body, final_url) = get(fetcher, url)
-        .await
-        .map_err(|e| format!("{}: {e}", crate::redact::shown_url(url)))?;
-    match parse_feed(&body, &final_url) {
-        Ok(feed) => {
-            return Ok(Found {
-                url: url.clone(),
-                feed,
-            });
-        }
-        Err(ParseError::Html) => {}
+pub(crate) async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
+    let (page, announced) = match follow(fetcher, url).await {
+        Ok(found) => return Ok(found),
+        Err(Unfollowed::Page { at, links }) => (at, links),
         Err(e) => return Err(format!("{}: {e}", crate::redact::shown_url(url))),
-    }
+    };
     let mut tried = Vec::new();
-    let announced = discover_feeds(&body, &final_url);
-    let guesses = COMMON_PATHS.iter().filter_map(|p| final_url.join(p).ok());
+    let guesses = COMMON_PATHS.iter().filter_map(|p| page.join(p).ok());
     for candidate in announced.into_iter().chain(guesses) {
         if tried.contains(&candidate) {
             continue;
         }
         tried.push(candidate.clone());
-        if let Ok((body, at)) = get(fetcher, &candidate).await
-            && let Ok(feed) = parse_feed(&body, &at)
-        {
-            return Ok(Found {
-                url: candidate,
-                feed,
-            });
+        if let Ok(found) = follow(fetcher, &candidate).await {
+            return Ok(found);
         }
     }
     Err(format!(
@@ -67,10 +68,40 @@ pub async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
     ))
 }
 
-async fn get(fetcher: &Fetcher, url: &Url) -> Result<(Vec<u8>, Url), String> {
+/// Fetches `url` with a plain request (http(s) only: it is an address a page
+/// or a person named, never a file) and reads it as a feed. Both `add` and a
+/// poll that meets a web page follow its feed link through here.
+pub(crate) async fn follow(fetcher: &Fetcher, url: &Url) -> Result<Found, Unfollowed> {
+    let (body, at) = get(fetcher, url).await?;
+    let feed = read(body, at).await?;
+    Ok(Found {
+        url: url.clone(),
+        feed,
+    })
+}
+
+/// Parses `body`, fetched from `at`, off the async threads (parsing is CPU
+/// work, and other downloads go on meanwhile). An HTML page comes back with
+/// the feeds it announces.
+pub(crate) async fn read(body: Vec<u8>, at: Url) -> Result<Feed, Unfollowed> {
+    tokio::task::spawn_blocking(move || match parse_feed(&body, &at) {
+        Ok(feed) => Ok(feed),
+        Err(ParseError::Html) => Err(Unfollowed::Page {
+            links: discover_feeds(&body, &at),
+            at,
+        }),
+        Err(e) => Err(Unfollowed::Parse(e)),
+    })
+    .await
+    // parse_feed contains the parser's panics; a task lost all the same is
+    // that failure.
+    .unwrap_or(Err(Unfollowed::Parse(ParseError::Panicked)))
+}
+
+async fn get(fetcher: &Fetcher, url: &Url) -> Result<(Vec<u8>, Url), Unfollowed> {
     match fetcher.fetch(url, &Validators::default()).await {
         Ok(FetchOutcome::Fetched { body, meta }) => Ok((body, meta.final_url)),
-        Ok(FetchOutcome::NotModified { .. }) => Err("304 to a plain request".into()),
-        Err(e) => Err(e.to_string()),
+        Ok(FetchOutcome::NotModified { .. }) => Err(Unfollowed::NotModified),
+        Err(e) => Err(Unfollowed::Fetch(e)),
     }
 }

@@ -1,20 +1,22 @@
-//! One source, one poll: fetch -> parse -> identify -> categorize -> schedule the
-//! next fetch -> store, top to bottom. Whatever fails is recorded on the source's
-//! row; nothing here ends the process.
+//! One source, one poll: fetch -> follow a web page to its feed -> parse ->
+//! identify -> categorize -> schedule the next fetch -> store, top to bottom.
+//! Whatever fails is recorded on the source's row; nothing here ends the
+//! process.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use url::Url;
 
 use crate::categorize::{Categorizer, Verdict};
 use crate::clock::Clock;
+use crate::discover::{Found, Unfollowed, follow, read};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, ResponseMeta};
 use crate::identity::identify;
 use crate::metrics::{Metrics, Outcome, SourceReport};
-use crate::model::Validators;
-use crate::model::{Feed, IdentifiedItem, Source};
-use crate::parse::{ParseError, discover_feeds, parse_feed};
+use crate::model::{Feed, IdentifiedItem, Item, Source};
+use crate::parse::ParseError;
 use crate::politeness::{Politeness, next_fetch};
 use crate::redact::shown_url;
 use crate::store::{PollRecord, PollResult, SourceState, StoreError, Writer};
@@ -22,22 +24,22 @@ use crate::store::{PollRecord, PollResult, SourceState, StoreError, Writer};
 /// What the poll round needs to poll any source.
 #[derive(Clone)]
 pub struct PollContext {
-    pub fetcher: Fetcher,
-    pub writer: Writer,
+    pub(crate) fetcher: Fetcher,
+    pub(crate) writer: Writer,
     /// the `[poll] schedule` used by sources without their own
-    pub default_schedule: String,
-    pub categorizer: Arc<Categorizer>,
+    pub(crate) default_schedule: String,
+    pub(crate) categorizer: Arc<Categorizer>,
     /// consecutive errors after which a source is disabled; 0 = never
-    pub max_errors_before_disable: u32,
+    pub(crate) max_errors_before_disable: u32,
     /// counts every poll when the daemon runs
-    pub metrics: Option<Arc<Metrics>>,
+    pub(crate) metrics: Option<Arc<Metrics>>,
     /// the time of day polls are stamped with and wait on
-    pub clock: Clock,
+    pub(crate) clock: Clock,
 }
 
 impl PollContext {
     /// Everything a poll needs, from the config.
-    pub fn new(
+    pub(crate) fn new(
         config: &crate::config::Config,
         writer: Writer,
         metrics: Option<Arc<Metrics>>,
@@ -87,230 +89,260 @@ pub async fn poll_source(
     state: &SourceState,
     served: DateTime<Utc>,
 ) -> Result<SourceReport, StoreError> {
-    let started = Instant::now();
-    let at = ctx.clock.now();
-    let mut hints = Politeness {
-        ttl_minutes: state.ttl_minutes,
-        skip_hours: state.skip_hours.clone(),
-        skip_days: state.skip_days.clone(),
-        ..Politeness::default()
-    };
-    let mut moved_to = None;
+    let mut poll = Poll::new(ctx, source, state, served);
+
+    // Fetch with the stored validators: a 304 ends the poll here.
     let fetched = ctx
         .fetcher
         .fetch_source(&source.url, &state.fetch_url, &state.validators)
         .await;
-    let result = match fetched {
+    let (body, meta) = match fetched {
+        Ok(FetchOutcome::Fetched { body, meta }) => (body, meta),
         Ok(FetchOutcome::NotModified { meta }) => {
-            hints.fresh_for = meta.fresh_for;
-            moved_to = meta.moved_to;
-            PollResult::NotModified {
+            poll.heard(&meta);
+            let result = PollResult::NotModified {
                 status: meta.status,
                 validators: meta.validators,
-            }
+            };
+            return poll.store(result, 0).await;
         }
-        Ok(FetchOutcome::Fetched { body, meta }) => {
-            hints.fresh_for = meta.fresh_for;
-            moved_to = meta.moved_to.clone();
-            match read_feed(ctx, source, body, &meta).await {
-                Ok(Found {
-                    feed,
-                    items,
-                    dropped,
-                    found_at,
-                }) => {
-                    moved_to = found_at.or(moved_to);
-                    hints.ttl_minutes = feed.ttl;
-                    hints.skip_hours = feed.skip_hours.clone();
-                    hints.skip_days = feed.skip_days.clone();
-                    PollResult::Fetched {
-                        status: meta.status,
-                        validators: meta.validators,
-                        feed_title: feed.title,
-                        feed_link: feed.link,
-                        items,
-                        dropped,
-                        ttl_minutes: feed.ttl,
-                        skip_hours: feed.skip_hours,
-                        skip_days: feed.skip_days,
-                    }
-                }
-                Err(error) => PollResult::Failed {
-                    status: Some(meta.status),
-                    error,
-                    disable: false,
-                },
-            }
+        Err(e) => return poll.record_failure(Failure::of_fetch(&e)).await,
+    };
+    poll.heard(&meta);
+
+    // Parse; a web page that announces a feed is followed to it, once.
+    let feed = match read_or_follow(&ctx.fetcher, source, body, &meta.final_url).await {
+        Ok((feed, found_at)) => {
+            poll.moved_to = found_at.or(poll.moved_to);
+            feed
         }
-        Err(e) => {
-            if let FetchError::Status { retry_after, .. } = &e {
-                hints.retry_after = *retry_after;
-            }
-            PollResult::Failed {
-                status: e.status(),
-                error: e.to_string(),
-                disable: false,
-            }
-        }
+        Err(error) => return poll.record_failure(Failure::after(&meta, error)).await,
     };
-    let errors = match result {
-        PollResult::Failed { .. } => state.consecutive_errors + 1,
-        _ => 0,
+
+    // Identify and categorize the items; the feed's own hints count from now.
+    poll.hints.ttl_minutes = feed.ttl;
+    poll.hints.skip_hours = feed.skip_hours.clone();
+    poll.hints.skip_days = feed.skip_days.clone();
+    let (items, dropped) = identify_and_categorize(ctx, source, feed.items).await;
+
+    // Pick the next fetch and store.
+    let result = PollResult::Fetched {
+        status: meta.status,
+        validators: meta.validators,
+        feed_title: feed.title,
+        feed_link: feed.link,
+        items,
+        dropped,
+        ttl_minutes: feed.ttl,
+        skip_hours: feed.skip_hours,
+        skip_days: feed.skip_days,
     };
-    let result = match result {
-        PollResult::Failed { status, error, .. } => {
-            let gone = status == Some(410);
-            let worn_out =
-                ctx.max_errors_before_disable > 0 && errors >= ctx.max_errors_before_disable;
-            if gone || worn_out {
-                tracing::warn!(source = %source.name, status, error = %error, "source disabled");
-            }
-            PollResult::Failed {
-                status,
-                error: if gone {
-                    format!("{error} (gone: source disabled)")
-                } else {
-                    error
-                },
-                disable: gone || worn_out,
-            }
-        }
-        other => other,
-    };
-    if let Some(url) = &moved_to {
-        tracing::info!(source = %source.name, url = %shown_url(&state.fetch_url), to = %shown_url(url), "feed moved; fetching from the new address from now on");
-    }
-    let (outcome, status, error) = match &result {
-        PollResult::Fetched { status, .. } => (Outcome::Fetched, Some(*status), None),
-        PollResult::NotModified { status, .. } => (Outcome::NotModified, Some(*status), None),
-        PollResult::Failed { status, error, .. } => (Outcome::Failed, *status, Some(error.clone())),
-    };
-    let schedule = source.schedule.as_deref().unwrap_or(&ctx.default_schedule);
-    let next_fetch_at = next_fetch(schedule, served, errors, &source.name, &hints);
-    let counts = ctx
-        .writer
-        .record(PollRecord {
-            source_id: state.id,
-            at,
-            next_fetch_at,
-            moved_to: moved_to.map(String::from),
-            result,
-        })
-        .await?;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    let next_fetch_s = (next_fetch_at - ctx.clock.now()).num_seconds();
-    match &error {
-        Some(e) => tracing::warn!(
-            source = %source.name, url = %shown_url(&state.fetch_url), status, error = %e,
-            elapsed_ms, next_fetch_s, "poll failed"
-        ),
-        None => tracing::info!(
-            source = %source.name, status, new_items = counts.new,
-            updated_items = counts.updated, folded = counts.folded, elapsed_ms, next_fetch_s,
-            "polled"
-        ),
-    }
-    let report = SourceReport {
-        name: source.name.clone(),
-        outcome,
-        status,
-        counts,
-        error,
-        elapsed_ms,
-    };
-    if let Some(metrics) = &ctx.metrics {
-        metrics.record(&report);
-    }
-    Ok(report)
+    poll.store(result, 0).await
 }
 
-/// A document read as a feed, its items identified and categorized.
-struct Found {
-    feed: Feed,
-    items: Vec<IdentifiedItem>,
-    dropped: Vec<String>,
-    /// the feed's own address, when `body` was an HTML page that linked to it
-    found_at: Option<url::Url>,
+/// One poll under way: what it was started with and what it learned so far.
+struct Poll<'a> {
+    ctx: &'a PollContext,
+    source: &'a Source,
+    state: &'a SourceState,
+    served: DateTime<Utc>,
+    started: Instant,
+    at: DateTime<Utc>,
+    /// what the source and its responses say about when to come back
+    hints: Politeness,
+    /// the address to fetch from now on, when the feed moved or a page led to it
+    moved_to: Option<Url>,
 }
 
-/// Why a body yielded no feed.
-enum Unread {
-    Parse(ParseError),
-    /// an HTML page, with the feeds it links to
-    Page(Vec<url::Url>),
+/// A poll gone wrong, as it is recorded.
+struct Failure {
+    status: Option<u16>,
+    error: String,
+    /// the feed is gone for good: the source is disabled
+    permanent: bool,
+    /// how long the host asked to be left alone
+    retry_after: Option<Duration>,
 }
 
-/// Parses `body`; an HTML page that announces a feed (`<link rel="alternate">`)
-/// is followed to that feed once. Errors come back as the text to record.
-async fn read_feed(
-    ctx: &PollContext,
+impl Failure {
+    fn of_fetch(e: &FetchError) -> Failure {
+        Failure {
+            status: e.status(),
+            error: e.to_string(),
+            permanent: e.is_permanent(),
+            retry_after: e.retry_after(),
+        }
+    }
+
+    /// A failure after the source's response `meta` came.
+    fn after(meta: &ResponseMeta, error: String) -> Failure {
+        Failure {
+            status: Some(meta.status),
+            error,
+            permanent: false,
+            retry_after: None,
+        }
+    }
+}
+
+impl Poll<'_> {
+    fn new<'a>(
+        ctx: &'a PollContext,
+        source: &'a Source,
+        state: &'a SourceState,
+        served: DateTime<Utc>,
+    ) -> Poll<'a> {
+        Poll {
+            ctx,
+            source,
+            state,
+            served,
+            started: Instant::now(),
+            at: ctx.clock.now(),
+            hints: Politeness {
+                ttl_minutes: state.ttl_minutes,
+                skip_hours: state.skip_hours.clone(),
+                skip_days: state.skip_days.clone(),
+                ..Politeness::default()
+            },
+            moved_to: None,
+        }
+    }
+
+    /// Takes what the source's response says: how long it stays fresh, and
+    /// whether the feed moved.
+    fn heard(&mut self, meta: &ResponseMeta) {
+        self.hints.fresh_for = meta.fresh_for;
+        self.moved_to = meta.moved_to.clone();
+    }
+
+    /// Stores a failure: one more error in a row, and the source disabled when
+    /// the feed is gone or the errors are too many.
+    async fn record_failure(mut self, failure: Failure) -> Result<SourceReport, StoreError> {
+        let Failure {
+            status,
+            error,
+            permanent,
+            retry_after,
+        } = failure;
+        self.hints.retry_after = retry_after;
+        let errors = self.state.consecutive_errors + 1;
+        let max = self.ctx.max_errors_before_disable;
+        let worn_out = max > 0 && errors >= max;
+        if permanent || worn_out {
+            tracing::warn!(source = %self.source.name, status, error = %error, "source disabled");
+        }
+        let result = PollResult::Failed {
+            status,
+            error: if permanent {
+                format!("{error} (gone: source disabled)")
+            } else {
+                error
+            },
+            disable: permanent || worn_out,
+        };
+        self.store(result, errors).await
+    }
+
+    /// Picks the next fetch (`errors` in a row so far), stores `result`, and
+    /// reports it.
+    async fn store(self, result: PollResult, errors: u32) -> Result<SourceReport, StoreError> {
+        let (ctx, source, state) = (self.ctx, self.source, self.state);
+        if let Some(url) = &self.moved_to {
+            tracing::info!(source = %source.name, url = %shown_url(&state.fetch_url), to = %shown_url(url), "feed moved; fetching from the new address from now on");
+        }
+        let (outcome, status, error) = match &result {
+            PollResult::Fetched { status, .. } => (Outcome::Fetched, Some(*status), None),
+            PollResult::NotModified { status, .. } => (Outcome::NotModified, Some(*status), None),
+            PollResult::Failed { status, error, .. } => {
+                (Outcome::Failed, *status, Some(error.clone()))
+            }
+        };
+        let schedule = source.schedule.as_deref().unwrap_or(&ctx.default_schedule);
+        let next_fetch_at = next_fetch(schedule, self.served, errors, &source.name, &self.hints);
+        let counts = ctx
+            .writer
+            .record(PollRecord {
+                source_id: state.id,
+                at: self.at,
+                next_fetch_at,
+                moved_to: self.moved_to.map(String::from),
+                result,
+            })
+            .await?;
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        let next_fetch_s = (next_fetch_at - ctx.clock.now()).num_seconds();
+        match &error {
+            Some(e) => tracing::warn!(
+                source = %source.name, url = %shown_url(&state.fetch_url), status, error = %e,
+                elapsed_ms, next_fetch_s, "poll failed"
+            ),
+            None => tracing::info!(
+                source = %source.name, status, new_items = counts.new,
+                updated_items = counts.updated, folded = counts.folded, elapsed_ms, next_fetch_s,
+                "polled"
+            ),
+        }
+        let report = SourceReport {
+            name: source.name.clone(),
+            outcome,
+            status,
+            counts,
+            error,
+            elapsed_ms,
+        };
+        if let Some(metrics) = &ctx.metrics {
+            metrics.record(&report);
+        }
+        Ok(report)
+    }
+}
+
+/// Reads `body`, fetched from `at`, as a feed; a web page is followed to the
+/// first feed it links, whose address comes back with it (one hop: a link to
+/// another page is not followed). Errors come back as the text to record.
+async fn read_or_follow(
+    fetcher: &Fetcher,
     source: &Source,
     body: Vec<u8>,
-    meta: &ResponseMeta,
-) -> Result<Found, String> {
-    let links = match parse_on_worker(ctx, source, body, meta.final_url.clone()).await {
-        Ok(found) => return Ok(found),
-        Err(Unread::Parse(e)) => return Err(e.to_string()),
-        Err(Unread::Page(links)) => links,
+    at: &Url,
+) -> Result<(Feed, Option<Url>), String> {
+    let links = match read(body, at.clone()).await {
+        Ok(feed) => return Ok((feed, None)),
+        Err(Unfollowed::Page { links, .. }) => links,
+        Err(e) => return Err(e.to_string()),
     };
     let Some(feed_url) = links.into_iter().next() else {
         return Err(format!("{} and links no feed", ParseError::Html));
     };
-    tracing::debug!(source = %source.name, page = %shown_url(&meta.final_url), feed = %shown_url(&feed_url), "following the page's feed link");
-    let (body, url) = match ctx.fetcher.fetch(&feed_url, &Validators::default()).await {
-        Ok(FetchOutcome::Fetched { body, meta }) => (body, meta.final_url),
-        Ok(FetchOutcome::NotModified { .. }) => {
-            return Err(format!(
-                "the page links {feed_url}, which answered 304 to a plain request"
-            ));
-        }
-        Err(e) => {
-            return Err(format!(
-                "the page links {}, which failed: {e}",
-                shown_url(&feed_url)
-            ));
-        }
-    };
-    match parse_on_worker(ctx, source, body, url).await {
-        Ok(found) => Ok(Found {
-            found_at: Some(feed_url),
-            ..found
-        }),
-        Err(Unread::Parse(e)) => Err(format!(
-            "the page links {}, which is {e}",
-            shown_url(&feed_url)
+    tracing::debug!(source = %source.name, page = %shown_url(at), feed = %shown_url(&feed_url), "following the page's feed link");
+    let shown = shown_url(&feed_url);
+    match follow(fetcher, &feed_url).await {
+        Ok(Found { url, feed }) => Ok((feed, Some(url))),
+        Err(Unfollowed::Fetch(e)) => Err(format!("the page links {shown}, which failed: {e}")),
+        Err(Unfollowed::NotModified) => Err(format!(
+            "the page links {feed_url}, which answered 304 to a plain request"
         )),
-        Err(Unread::Page(_)) => Err(format!(
-            "the page links {}, which is another page",
-            shown_url(&feed_url)
-        )),
+        Err(Unfollowed::Parse(e)) => Err(format!("the page links {shown}, which is {e}")),
+        Err(Unfollowed::Page { .. }) => {
+            Err(format!("the page links {shown}, which is another page"))
+        }
     }
 }
 
-/// Parsing is CPU work: it runs off the async threads, so other downloads go on.
-async fn parse_on_worker(
+/// Identifying and categorizing is CPU work: it runs off the async threads, so
+/// other downloads go on.
+async fn identify_and_categorize(
     ctx: &PollContext,
     source: &Source,
-    body: Vec<u8>,
-    url: url::Url,
-) -> Result<Found, Unread> {
+    items: Vec<Item>,
+) -> (Vec<IdentifiedItem>, Vec<String>) {
     let categorizer = ctx.categorizer.clone();
     let source = source.clone();
     tokio::task::spawn_blocking(move || {
-        let mut feed = match parse_feed(&body, &url) {
-            Ok(feed) => feed,
-            Err(ParseError::Html) => return Err(Unread::Page(discover_feeds(&body, &url))),
-            Err(e) => return Err(Unread::Parse(e)),
-        };
-        let items = identify(std::mem::take(&mut feed.items), source.identity);
-        let (items, dropped) = categorize(&categorizer, &source, items);
-        Ok(Found {
-            feed,
-            items,
-            dropped,
-            found_at: None,
-        })
+        let items = identify(items, source.identity);
+        categorize(&categorizer, &source, items)
     })
     .await
-    .expect("parse task does not panic: parse_feed catches feed-rs panics")
+    .expect("identifying and categorizing do not panic")
 }
