@@ -9,12 +9,13 @@ use chrono::{DateTime, Utc};
 
 use crate::categorize::{Categorizer, Verdict};
 use crate::clock::Clock;
+use crate::discover::discover_feeds;
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, ResponseMeta};
 use crate::identity::identify;
 use crate::metrics::{Metrics, Outcome, SourceReport};
 use crate::model::Validators;
 use crate::model::{Feed, IdentifiedItem, Source};
-use crate::parse::{ParseError, discover_feeds, parse_feed};
+use crate::parse::{ParseError, parse_feed};
 use crate::politeness::{Politeness, next_fetch};
 use crate::redact::shown_url;
 use crate::store::{PollRecord, PollResult, SourceState, StoreError, Writer};
