@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 
 use crate::model::{IdentifiedItem, IdentityMode, Item};
 
-pub use crate::model::{publisher_entry_id, site_of};
 pub use canonical::{canonical_url, without_tracking};
 
 /// Share of items with a missing or repeated value above which a document's value of

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::usable_entry_id;
+use crate::model::{publisher_entry_id, usable_entry_id};
 
 #[test]
 fn publisher_ids_usable_as_entry_ids() {
