@@ -1,3 +1,6 @@
+//! The identity ladder: guid, canonical link, content hash, and the entry ids
+//! an item lends.
+
 use super::*;
 use crate::model::{publisher_entry_id, usable_entry_id};
 

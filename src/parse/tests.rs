@@ -1,3 +1,6 @@
+//! Parsing whole documents: formats, links made safe, caps, encodings and
+//! documents that are no feed.
+
 use super::bound::{MAX_ITEM_CATEGORIES, MAX_PERSON_CHARS};
 use super::*;
 use crate::model::FeedFormat;

@@ -1,3 +1,6 @@
+//! Canonical links and published links: fixed cases, then properties over
+//! generated links.
+
 use super::*;
 
 #[test]
