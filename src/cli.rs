@@ -12,13 +12,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use url::Url;
 
 use crate::config::{Config, ConfigError, DatabaseFrom};
+use crate::discover::discover_feeds;
 use crate::fetch::{FetchOutcome, Fetcher};
 use crate::inspect::inspect_json;
 use crate::metrics::Outcome;
 use crate::model::Story;
 use crate::model::Validators;
 use crate::model::slug;
-use crate::parse::{ParseError, discover_feeds, parse_feed};
+use crate::parse::{ParseError, parse_feed};
 use crate::pipeline::PollContext;
 use crate::render::FeedMeta;
 use crate::render::atom::render_atom;

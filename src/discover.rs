@@ -2,12 +2,13 @@
 //! it is a feed, else the feed the page announces (`<link rel="alternate">`), else
 //! the usual places (`/feed`, `/rss.xml`, ...).
 
+use regex::Regex;
 use url::Url;
 
 use crate::fetch::{FetchOutcome, Fetcher};
 use crate::model::Feed;
 use crate::model::Validators;
-use crate::parse::{ParseError, discover_feeds, parse_feed};
+use crate::parse::{ParseError, parse_feed};
 
 /// Paths where sites commonly keep their feed, tried in this order.
 const COMMON_PATHS: &[&str] = &[
@@ -103,5 +104,94 @@ async fn get(fetcher: &Fetcher, url: &Url) -> Result<(Vec<u8>, Url), Unfollowed>
         Ok(FetchOutcome::Fetched { body, meta }) => Ok((body, meta.final_url)),
         Ok(FetchOutcome::NotModified { .. }) => Err(Unfollowed::NotModified),
         Err(e) => Err(Unfollowed::Fetch(e)),
+    }
+}
+
+/// Feeds an HTML page announces with `<link rel="alternate" type="...">`, in
+/// page order, made absolute against `base`. Only http(s) addresses are
+/// returned: a page must not lead tributary to a local file or another scheme.
+pub(crate) fn discover_feeds(html: &[u8], base: &Url) -> Vec<Url> {
+    static LINK: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r"(?is)<link\b[^>]*>").expect("valid regex"));
+    static ATTR: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r#"(?is)([a-z][a-z0-9:_-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
+            .expect("valid regex")
+    });
+    const FEED_TYPES: &[&str] = &[
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/feed+json",
+        "application/rdf+xml",
+        "application/json",
+    ];
+    let text = String::from_utf8_lossy(&html[..html.len().min(512 * 1024)]);
+    let mut found = Vec::new();
+    for tag in LINK.find_iter(&text) {
+        let mut rel = String::new();
+        let mut kind = String::new();
+        let mut href = None;
+        for a in ATTR.captures_iter(tag.as_str()) {
+            let value = a
+                .get(2)
+                .or(a.get(3))
+                .or(a.get(4))
+                .map_or("", |m| m.as_str());
+            match a[1].to_ascii_lowercase().as_str() {
+                "rel" => rel = value.to_ascii_lowercase(),
+                "type" => kind = value.trim().to_ascii_lowercase(),
+                "href" => href = Some(value.replace("&amp;", "&")),
+                _ => {}
+            }
+        }
+        let is_feed = rel.split_whitespace().any(|r| r == "alternate")
+            && FEED_TYPES.iter().any(|t| kind.starts_with(t));
+        if let (true, Some(href)) = (is_feed, href)
+            && let Ok(url) = base.join(href.trim())
+            && matches!(url.scheme(), "http" | "https")
+            && !found.contains(&url)
+        {
+            found.push(url);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod discover_feeds_tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://example.org/blog/feed.xml").unwrap()
+    }
+
+    #[test]
+    fn feeds_are_discovered_in_html() {
+        let html = br#"<html><head><link rel="stylesheet" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml?a=1&amp;b=2">
+            <LINK REL='alternate' TYPE='application/atom+xml' HREF='atom.xml'>
+            <link rel="alternate" hreflang="fr" href="/fr/"></head></html>"#;
+        let found = discover_feeds(html, &url());
+        let found: Vec<&str> = found.iter().map(Url::as_str).collect();
+        assert_eq!(
+            found,
+            [
+                "https://example.org/feed.xml?a=1&b=2",
+                "https://example.org/blog/atom.xml"
+            ]
+        );
+    }
+
+    #[test]
+    fn discovery_follows_only_http_links() {
+        let html = br#"<html><head>
+            <link rel="alternate" type="application/rss+xml" href="file:///etc/hostname">
+            <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+            <link rel="alternate" type="application/atom+xml" href="data:application/atom+xml,x">
+            <link rel="alternate" type="application/rss+xml" href="/real.xml"></head></html>"#;
+        let found = discover_feeds(html, &url());
+        assert_eq!(found, [Url::parse("https://example.org/real.xml").unwrap()]);
+        // Relative links on a local page would lead to local files: none are followed.
+        let local = Url::parse("file:///srv/site/index.html").unwrap();
+        assert!(discover_feeds(html, &local).is_empty());
     }
 }
