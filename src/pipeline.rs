@@ -321,7 +321,7 @@ async fn read_or_follow(
         Ok(Found { url, feed }) => Ok((feed, Some(url))),
         Err(Unfollowed::Fetch(e)) => Err(format!("the page links {shown}, which failed: {e}")),
         Err(Unfollowed::NotModified) => Err(format!(
-            "the page links {feed_url}, which answered 304 to a plain request"
+            "the page links {shown}, which answered 304 to a plain request"
         )),
         Err(Unfollowed::Parse(e)) => Err(format!("the page links {shown}, which is {e}")),
         Err(Unfollowed::Page { .. }) => {
