@@ -335,9 +335,12 @@ async fn the_daemon_runs_in_process_until_told_to_stop() {
     let (control, told) = tokio::sync::mpsc::channel(1);
     let daemon = tokio::spawn(run(config, listener, clock.clone(), told));
 
-    // The first round starts with the daemon; the feed shows it once stored.
+    // The first round starts with the daemon, its requests spread over a few
+    // seconds of the clock; the feed shows the item once stored. The server
+    // asks the database whether it changed after 200 ms of real time, which
+    // passes with the clock held.
     let mut atom = String::new();
-    for _ in 0..100 {
+    for _ in 0..200 {
         let url = feed_url.clone();
         atom = clock
             .hold(async move { reqwest::get(url).await.unwrap().text().await.unwrap() })
@@ -346,6 +349,9 @@ async fn the_daemon_runs_in_process_until_told_to_stop() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+        clock
+            .hold(async { std::thread::sleep(Duration::from_millis(50)) })
+            .await;
     }
     assert!(
         atom.contains("<entry>") && atom.contains("Story 1"),
