@@ -20,7 +20,7 @@ use crate::model::slug;
 use crate::model::{SourceRef, StoredItem, Story};
 use crate::sanitize::{safe_url, sanitize_html};
 
-pub use scope::{FeedFormat, FeedScope, render_scope};
+pub(crate) use scope::{FeedFormat, FeedScope, render_scope};
 pub use shorten::shorten;
 
 /// What a rendered feed says about itself.
