@@ -141,13 +141,20 @@ fn add_feed(feeds: &mut Vec<OpmlFeed>, feed: OpmlFeed) {
         }
         return;
     }
-    let mut name = feed.name.clone();
+    let name = unique_name(&feed.name, |name| feeds.iter().any(|f| f.name == name));
+    feeds.push(OpmlFeed { name, ..feed });
+}
+
+/// `name`, or when `taken` says it is used, the first of "name (2)",
+/// "name (3)", ... that is not.
+fn unique_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut unique = name.to_string();
     let mut n = 2;
-    while feeds.iter().any(|f| f.name == name) {
-        name = format!("{} ({n})", feed.name);
+    while taken(&unique) {
+        unique = format!("{name} ({n})");
         n += 1;
     }
-    feeds.push(OpmlFeed { name, ..feed });
+    unique
 }
 
 /// Appends `feeds` to a config document as `[[source]]` tables, leaving what is
@@ -178,12 +185,7 @@ pub fn append_sources(doc: &mut DocumentMut, feeds: &[OpmlFeed]) -> Vec<OpmlFeed
         if existing.iter().any(|(_, u)| u == &feed.url) {
             continue;
         }
-        let mut name = feed.name.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{} ({n})", feed.name);
-            n += 1;
-        }
+        let name = unique_name(&feed.name, |name| names.iter().any(|n| n == name));
         names.push(name.clone());
         added.push(OpmlFeed {
             name,

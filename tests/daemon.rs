@@ -317,3 +317,47 @@ async fn the_daemon_answers_signals_while_the_database_is_busy() {
     let status = daemon.stop().await;
     assert!(status.success(), "{status:?}");
 }
+
+/// The daemon in-process, on tokio's paused clock: it polls at once, serves
+/// what it stored, and returns when told to stop.
+#[tokio::test(start_paused = true)]
+async fn the_daemon_runs_in_process_until_told_to_stop() {
+    use tributary::clock::Clock;
+    use tributary::daemon::{Control, run};
+
+    let clock = Clock::tokio_from(chrono::Utc::now());
+    let host = FeedHost::start().await;
+    host.set_feed("a", &rss(&[item(1)]));
+    let setup = Setup::new("", &[("Plain", host.url("/f/a"))]);
+    let config = tributary::config::Config::load(&setup.config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let feed_url = format!("http://{}/feed.atom", listener.local_addr().unwrap());
+    let (control, told) = tokio::sync::mpsc::channel(1);
+    let daemon = tokio::spawn(run(config, listener, clock.clone(), told));
+
+    // The first round starts with the daemon, its requests spread over a few
+    // seconds of the clock; the feed shows the item once stored. The server
+    // asks the database whether it changed after 200 ms of real time, which
+    // passes with the clock held.
+    let mut atom = String::new();
+    for _ in 0..200 {
+        let url = feed_url.clone();
+        atom = clock
+            .hold(async move { reqwest::get(url).await.unwrap().text().await.unwrap() })
+            .await;
+        if atom.contains("Story 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        clock
+            .hold(async { std::thread::sleep(Duration::from_millis(50)) })
+            .await;
+    }
+    assert!(
+        atom.contains("<entry>") && atom.contains("Story 1"),
+        "{atom}"
+    );
+
+    control.send(Control::Stop).await.unwrap();
+    daemon.await.unwrap().unwrap();
+}

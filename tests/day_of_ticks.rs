@@ -12,7 +12,7 @@ use chrono::{DateTime, DurationRound, SubsecRound, TimeDelta, Utc};
 use common::Setup;
 use timed_host::{TimedHost, feed, http_date, refuse};
 use tributary::clock::Clock;
-use tributary::daemon::{Control, run_with};
+use tributary::daemon::{Control, run};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -153,11 +153,7 @@ async fn a_day_of_ticks_polls_every_source_at_the_tick_the_rules_say() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let served_at = listener.local_addr().unwrap();
     let (control, told) = tokio::sync::mpsc::channel(1);
-    let daemon = tokio::spawn({
-        let path = setup.config.clone();
-        let clock = clock.clone();
-        async move { run_with(&path, config, listener, clock, told).await }
-    });
+    let daemon = tokio::spawn(run(config, listener, clock.clone(), told));
 
     clock.sleep_until(at(END)).await;
     let metrics = clock

@@ -7,6 +7,7 @@ pub mod json;
 pub mod markdown;
 pub mod opml;
 pub mod rss;
+mod scope;
 mod shorten;
 
 use std::borrow::Cow;
@@ -19,6 +20,7 @@ use crate::model::slug;
 use crate::model::{SourceRef, StoredItem, Story};
 use crate::sanitize::{safe_url, sanitize_html};
 
+pub(crate) use scope::{FeedFormat, FeedScope, render_scope};
 pub use shorten::shorten;
 
 /// What a rendered feed says about itself.

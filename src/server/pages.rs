@@ -21,12 +21,9 @@ use super::rendering::cached;
 use super::{AppState, ServerError, panic_message};
 use crate::model::Story;
 use crate::model::slug;
-use crate::render::FeedMeta;
-use crate::render::atom::render_atom;
 use crate::render::html::{RiverPage, navigation, render_categories, render_html};
-use crate::render::json::render_json;
 use crate::render::opml::render_opml;
-use crate::render::rss::render_rss;
+use crate::render::{FeedFormat, FeedScope, render_scope};
 use crate::store::StoryQuery;
 
 pub fn routes(state: Arc<AppState>) -> Router {
@@ -51,47 +48,12 @@ pub async fn catch_panic(request: Request, next: Next) -> Response {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Atom,
-    Rss,
-    Json,
-}
-
-impl Format {
-    fn from_file(file: &str) -> Option<(&str, Format)> {
-        let (name, ext) = file.rsplit_once('.')?;
-        let format = match ext {
-            "atom" => Format::Atom,
-            "rss" => Format::Rss,
-            "json" => Format::Json,
-            _ => return None,
-        };
-        Some((name, format))
-    }
-
-    fn ext(self) -> &'static str {
-        match self {
-            Format::Atom => "atom",
-            Format::Rss => "rss",
-            Format::Json => "json",
-        }
-    }
-
-    fn kind(self) -> Kind {
-        match self {
-            Format::Atom => Kind::Atom,
-            Format::Rss => Kind::Rss,
-            Format::Json => Kind::Json,
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Atom => "application/atom+xml; charset=utf-8",
-            Format::Rss => "application/rss+xml; charset=utf-8",
-            Format::Json => "application/feed+json; charset=utf-8",
-        }
+/// The cache's kind of a feed page in `format`.
+fn kind(format: FeedFormat) -> Kind {
+    match format {
+        FeedFormat::Atom => Kind::Atom,
+        FeedFormat::Rss => Kind::Rss,
+        FeedFormat::Json => Kind::Json,
     }
 }
 
@@ -101,7 +63,7 @@ async fn root_feed(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    match Format::from_file(&file) {
+    match FeedFormat::from_file(&file) {
         Some(("feed", format)) => feed(state, Scope::All, format, query, headers).await,
         _ => Err(ServerError::NotFound),
     }
@@ -113,7 +75,7 @@ async fn category_feed(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let (name, format) = Format::from_file(&file).ok_or(ServerError::NotFound)?;
+    let (name, format) = FeedFormat::from_file(&file).ok_or(ServerError::NotFound)?;
     // Only slugs name categories; anything else is not a page here.
     if name.is_empty() || name.chars().count() > MAX_CATEGORY_CHARS || slug(name) != name {
         return Err(ServerError::NotFound);
@@ -138,7 +100,7 @@ async fn source_feed(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let (name, format) = Format::from_file(&file).ok_or(ServerError::NotFound)?;
+    let (name, format) = FeedFormat::from_file(&file).ok_or(ServerError::NotFound)?;
     let source = state
         .settings()
         .sources
@@ -152,54 +114,49 @@ async fn source_feed(
 async fn feed(
     state: Arc<AppState>,
     scope: Scope,
-    format: Format,
+    format: FeedFormat,
     raw_query: Option<String>,
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     let params = parse_params(raw_query.as_deref())?;
     let key = PageKey {
         scope: scope.clone(),
-        kind: format.kind(),
+        kind: kind(format),
         params: params.clone(),
     };
     cached(state, key, headers, move |store, settings| {
-        let (path, title) = match &scope {
-            Scope::All => ("feed".to_string(), settings.title.clone()),
+        let label;
+        let feed_scope = match &scope {
+            Scope::All => FeedScope::All,
             Scope::Category(c) => {
-                let label = category_label(store, settings, c)?;
-                (format!("c/{c}"), format!("{} — {label}", settings.title))
-            }
-            Scope::Source(s) => (
-                format!("s/{}", slug(s)),
-                format!("{} — {s}", settings.title),
-            ),
-        };
-        let mut query = story_query(&params, settings.limit);
-        match scope {
-            Scope::All => {}
-            Scope::Category(c) => {
-                if !query.categories.contains(&c) {
-                    query.categories.insert(0, c);
+                label = category_label(store, settings, c)?;
+                FeedScope::Category {
+                    slug: c,
+                    label: &label,
                 }
             }
-            Scope::Source(s) => query.source = Some(s),
+            Scope::Source(s) => FeedScope::Source(s),
+        };
+        let mut query = story_query(&params, settings.limit);
+        match &scope {
+            Scope::All => {}
+            Scope::Category(c) => {
+                if !query.categories.contains(c) {
+                    query.categories.insert(0, c.clone());
+                }
+            }
+            Scope::Source(s) => query.source = Some(s.clone()),
         }
         let stories = store.stories(&query)?;
-        let self_url = settings
-            .base_url
-            .join(&format!("{path}.{}", format.ext()))
-            .map_err(|_| ServerError::NotFound)?;
-        let meta = FeedMeta {
-            title,
-            home_url: settings.base_url.clone(),
-            next_url: next_url(&self_url, &params, &stories, &query),
-            self_url,
-        };
-        let body = match format {
-            Format::Atom => render_atom(&meta, &stories),
-            Format::Rss => render_rss(&meta, &stories),
-            Format::Json => render_json(&meta, &stories),
-        };
+        let body = render_scope(
+            &settings.title,
+            &settings.base_url,
+            feed_scope,
+            format,
+            &stories,
+            |self_url| next_url(self_url, &params, &stories, &query),
+        )
+        .map_err(|_| ServerError::NotFound)?;
         Ok((body, format.content_type()))
     })
     .await
