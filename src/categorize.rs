@@ -25,14 +25,14 @@ pub enum RuleAction {
 
 /// What the rules decided about an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// kept, with its categories' labels, each slug once
     Keep(Vec<String>),
     Drop,
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Categorizer {
+pub(crate) struct Categorizer {
     rules: Vec<Rule>,
 }
 
@@ -69,14 +69,14 @@ impl Categorizer {
 
     /// The labels the operator chose: `sources`' categories, then the rules',
     /// one per slug, the first spelling in the config.
-    pub fn configured_labels(&self, sources: &[Source]) -> Vec<String> {
+    pub(crate) fn configured_labels(&self, sources: &[Source]) -> Vec<String> {
         configured_labels(sources, &self.rules)
     }
 }
 
 /// The labels of the categories `sources` and `rules` name, in config order,
 /// one per slug.
-pub fn configured_labels(sources: &[Source], rules: &[Rule]) -> Vec<String> {
+pub(crate) fn configured_labels(sources: &[Source], rules: &[Rule]) -> Vec<String> {
     let mut labels = Labels::default();
     for c in sources.iter().flat_map(|s| &s.categories) {
         labels.add(c);

@@ -100,7 +100,7 @@ pub struct Tick {
 
 /// Missed ticks are counted up to this many (a week asleep on a one-second
 /// schedule is not worth counting one by one).
-pub const MAX_COUNTED: u32 = 10_000;
+pub(crate) const MAX_COUNTED: u32 = 10_000;
 
 /// The ticks of every schedule in use, in order, each once.
 pub struct Ticker {
@@ -167,7 +167,7 @@ impl Ticker {
 }
 
 /// Parses a six-field cron expression (with seconds).
-pub fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> {
+pub(crate) fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> {
     CronParser::builder()
         .seconds(Seconds::Required)
         .build()
@@ -177,12 +177,12 @@ pub fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> {
 /// The first tick of `cron` strictly after `t`. Ticks fall on whole seconds;
 /// croner keeps the fraction of the moment it starts from in what it finds,
 /// so the fraction is dropped first.
-pub fn tick_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn tick_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
     cron.find_next_occurrence(&t.trunc_subsecs(0), false).ok()
 }
 
 /// The first tick of `cron` at or after `t`.
-pub fn tick_at_or_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn tick_at_or_after(cron: &Cron, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let whole = t.trunc_subsecs(0);
     cron.find_next_occurrence(&whole, whole == t).ok()
 }
@@ -215,7 +215,7 @@ impl Schedules {
     }
 
     /// The first tick of any schedule strictly after `t`.
-    pub fn tick_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn tick_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.crons.iter().filter_map(|c| tick_after(c, t)).min()
     }
 

@@ -64,7 +64,8 @@ pub(crate) async fn find_feed(fetcher: &Fetcher, url: &Url) -> Result<Found, Str
         }
     }
     Err(format!(
-        "{url} is a web page that links no feed, and none was found at {}",
+        "{} is a web page that links no feed, and none was found at {}",
+        crate::redact::shown_url(url),
         tried.iter().map(Url::path).collect::<Vec<_>>().join(", ")
     ))
 }

@@ -12,14 +12,14 @@ use crate::model::{Labels, label, slug};
 
 /// A feed found in an OPML file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpmlFeed {
+pub(crate) struct OpmlFeed {
     pub name: String,
     pub url: String,
     pub categories: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum OpmlError {
+pub(crate) enum OpmlError {
     #[error("not OPML: {0}")]
     Xml(String),
     #[error("no feeds in this OPML file (no outline has an xmlUrl)")]
@@ -29,7 +29,7 @@ pub enum OpmlError {
 /// The feeds of an OPML document, in document order, each once (by URL; a feed
 /// listed in several folders gets every folder as a category). Names repeat only
 /// once made unique with a number.
-pub fn parse_opml(bytes: &[u8]) -> Result<Vec<OpmlFeed>, OpmlError> {
+pub(crate) fn parse_opml(bytes: &[u8]) -> Result<Vec<OpmlFeed>, OpmlError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = false;
     let mut buf = Vec::new();
@@ -160,7 +160,7 @@ fn unique_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
 /// Appends `feeds` to a config document as `[[source]]` tables, leaving what is
 /// there (comments included) as it was. Feeds whose URL the document already has
 /// are skipped; names are made unique. Returns the feeds added.
-pub fn append_sources(doc: &mut DocumentMut, feeds: &[OpmlFeed]) -> Vec<OpmlFeed> {
+pub(crate) fn append_sources(doc: &mut DocumentMut, feeds: &[OpmlFeed]) -> Vec<OpmlFeed> {
     let existing: Vec<(String, String)> = doc
         .get("source")
         .and_then(Item::as_array_of_tables)
@@ -217,7 +217,7 @@ pub fn append_sources(doc: &mut DocumentMut, feeds: &[OpmlFeed]) -> Vec<OpmlFeed
 }
 
 /// The feeds as `[[source]]` TOML, ready to paste into a config.
-pub fn sources_toml(feeds: &[OpmlFeed]) -> String {
+pub(crate) fn sources_toml(feeds: &[OpmlFeed]) -> String {
     let mut doc = DocumentMut::new();
     append_sources(&mut doc, feeds);
     doc.to_string()

@@ -23,7 +23,7 @@ use crate::store::{PollRecord, PollResult, SourceState, StoreError, Writer};
 
 /// What the poll round needs to poll any source.
 #[derive(Clone)]
-pub struct PollContext {
+pub(crate) struct PollContext {
     pub(crate) fetcher: Fetcher,
     pub(crate) writer: Writer,
     /// the `[poll] schedule` used by sources without their own
@@ -83,7 +83,7 @@ fn categorize(
 /// Polls `source` once for the tick `served` and stores the result, with the
 /// next fetch counted from that tick. Only a database failure is an error
 /// here; a feed's own failure is part of the report.
-pub async fn poll_source(
+pub(crate) async fn poll_source(
     ctx: &PollContext,
     source: &Source,
     state: &SourceState,

@@ -12,7 +12,7 @@ use crate::clock::{parse_cron, tick_after, tick_at_or_after};
 
 /// What a feed and its host said about when to come back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Politeness {
+pub(crate) struct Politeness {
     /// `Cache-Control: max-age` or `Expires`
     pub fresh_for: Option<Duration>,
     /// RSS `<ttl>`, minutes
@@ -34,7 +34,7 @@ const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 /// schedule) should next be fetched: the first tick of its schedule after
 /// `served` that also comes after the wait asked for, and outside
 /// `skipHours`/`skipDays`.
-pub fn next_fetch(
+pub(crate) fn next_fetch(
     schedule: &str,
     served: DateTime<Utc>,
     consecutive_errors: u32,

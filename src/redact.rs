@@ -9,7 +9,7 @@ use regex::Regex;
 use url::Url;
 
 /// `url` as it may be shown: any user name or password replaced by `***`.
-pub fn shown_url(url: &Url) -> String {
+pub(crate) fn shown_url(url: &Url) -> String {
     if url.username().is_empty() && url.password().is_none() {
         return url.to_string();
     }
@@ -22,7 +22,7 @@ pub fn shown_url(url: &Url) -> String {
 }
 
 /// `url` with any user name and password removed.
-pub fn without_credentials(url: &Url) -> Url {
+pub(crate) fn without_credentials(url: &Url) -> Url {
     let mut bare = url.clone();
     // As above: only URLs without a host cannot lose credentials, and they have none.
     let _ = bare.set_password(None);
@@ -32,7 +32,7 @@ pub fn without_credentials(url: &Url) -> Url {
 
 /// Free text (an address as stored, an error message naming one) with the
 /// user-info of every URL in it replaced by `***`.
-pub fn redact_text(text: &str) -> Cow<'_, str> {
+pub(crate) fn redact_text(text: &str) -> Cow<'_, str> {
     static USERINFO: LazyLock<Regex> = LazyLock::new(|| {
         // A literal pattern: compiling it cannot fail.
         Regex::new(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s]+@").expect("valid pattern")

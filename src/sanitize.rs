@@ -17,13 +17,13 @@ pub use title::{TitleMarkup, decode_references, holds_markup, title_text};
 /// The schemes a published URL may have: pages and mail. Everything else a feed
 /// may name (`javascript:`, `data:`, `vbscript:`, `file:`, ...) either runs code in
 /// a reader or reaches into the reader's own machine.
-pub const PUBLISHED_SCHEMES: &[&str] = &["http", "https", "mailto"];
+pub(crate) const PUBLISHED_SCHEMES: &[&str] = &["http", "https", "mailto"];
 
 /// `raw` as an absolute URL that is safe to publish (link, enclosure, author URI,
 /// `href`/`src` in content), or `None`. The URL comes back as the URL standard
 /// serializes it, so white space or control characters hidden in a scheme
 /// (`java\tscript:`) cannot slip past a reader that strips them.
-pub fn safe_url(raw: &str) -> Option<Url> {
+pub(crate) fn safe_url(raw: &str) -> Option<Url> {
     publishable(Url::parse(raw.trim()).ok()?)
 }
 
@@ -44,7 +44,7 @@ fn publishable(mut url: Url) -> Option<Url> {
 /// `href` resolved against `base` (a feed's address or `xml:base`), when the
 /// result is safe to publish. A base that is not http(s) resolves nothing: a
 /// relative reference under `javascript:` or `file:` must not become one.
-pub fn resolve_url(base: Option<&Url>, href: &str) -> Option<Url> {
+pub(crate) fn resolve_url(base: Option<&Url>, href: &str) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
         return None;
@@ -59,7 +59,7 @@ pub fn resolve_url(base: Option<&Url>, href: &str) -> Option<Url> {
 }
 
 /// `base` when relative references may be resolved against it: http(s) only.
-pub fn http_base(base: &Url) -> Option<&Url> {
+pub(crate) fn http_base(base: &Url) -> Option<&Url> {
     matches!(base.scheme(), "http" | "https").then_some(base)
 }
 
@@ -67,7 +67,7 @@ pub fn http_base(base: &Url) -> Option<&Url> {
 /// every URL attribute `http`, `https` or `mailto`. Relative URLs are resolved
 /// against `base` (the item's `xml:base` or link) when it is http(s); otherwise
 /// they are removed, since they could not work elsewhere.
-pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+pub(crate) fn sanitize_html(html: &str, base: Option<&Url>) -> String {
     let mut builder = Builder::default();
     builder.link_rel(Some("noopener noreferrer"));
     builder.url_schemes(PUBLISHED_SCHEMES.iter().copied().collect::<HashSet<_>>());

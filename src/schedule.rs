@@ -22,13 +22,13 @@ use crate::store::{SourceState, StoreCounts, StoreError};
 
 /// Whether a source whose next fetch is `next_fetch_at` is polled in the round
 /// serving `tick`: never fetched, or its time falls on or before the tick.
-pub fn is_due(next_fetch_at: Option<DateTime<Utc>>, tick: DateTime<Utc>) -> bool {
+pub(crate) fn is_due(next_fetch_at: Option<DateTime<Utc>>, tick: DateTime<Utc>) -> bool {
     next_fetch_at.is_none_or(|t| t <= tick)
 }
 
 /// Totals of one poll round, as `poll --json` prints them.
 #[derive(Debug, Default, Clone)]
-pub struct RoundSummary {
+pub(crate) struct RoundSummary {
     pub ok: u64,
     pub not_modified: u64,
     pub failed: u64,
@@ -51,7 +51,7 @@ impl RoundSummary {
 
 /// Polls every given source once, outside any schedule (`tributary poll`): the
 /// round serves the moment it starts. See [`poll_round_for`].
-pub async fn poll_round(
+pub(crate) async fn poll_round(
     ctx: PollContext,
     jobs: Vec<(Source, SourceState)>,
     concurrency: usize,
@@ -70,7 +70,7 @@ pub async fn poll_round(
 /// `on_done` sees each report as it arrives (for a progress bar). A database
 /// failure stops the round; a poll that panics is reported as that source's
 /// failure and the round goes on.
-pub async fn poll_round_for(
+pub(crate) async fn poll_round_for(
     ctx: PollContext,
     jobs: Vec<(Source, SourceState)>,
     served: DateTime<Utc>,

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::{IdentifiedItem, IdentityMode, Item};
 
-pub use canonical::{canonical_url, without_tracking};
+pub(crate) use canonical::{canonical_url, without_tracking};
 
 /// Share of items with a missing or repeated value above which a document's value of
 /// that kind is not trusted as identity.

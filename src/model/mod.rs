@@ -6,11 +6,11 @@ mod labels;
 mod site;
 mod story;
 
-pub use entry_id::publisher_entry_id;
+pub(crate) use entry_id::publisher_entry_id;
 #[cfg(test)]
 pub(crate) use entry_id::usable_entry_id;
 pub use labels::{Labels, MAX_LABEL_CHARS, MAX_SLUG_CHARS, label, slug};
-pub use site::site_of;
+pub(crate) use site::site_of;
 pub use story::{CategoryCount, SourceRef, StoredItem, Story, StoryCursor};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -20,14 +20,14 @@ use url::Url;
 /// The earliest date tributary keeps or writes, 1900-01-01T00:00:00Z in Unix
 /// milliseconds: RFC 2822 (RSS dates) allows no earlier year, and older dates in
 /// feeds are placeholders (Go's zero time, year 1) rather than publication dates.
-pub const EARLIEST_DATE_MILLIS: i64 = -2_208_988_800_000;
+pub(crate) const EARLIEST_DATE_MILLIS: i64 = -2_208_988_800_000;
 /// The latest date tributary keeps or writes, 9999-12-31T23:59:59.999Z: RFC 2822
 /// and RFC 3339 (Atom, JSON Feed) both write years with exactly four digits.
-pub const LATEST_DATE_MILLIS: i64 = 253_402_300_799_999;
+pub(crate) const LATEST_DATE_MILLIS: i64 = 253_402_300_799_999;
 
 /// `t` when every output can write it, `None` otherwise. Dates read from a feed
 /// pass through here: one outside the range is treated as no date at all.
-pub fn writable_date(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn writable_date(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
     (EARLIEST_DATE_MILLIS..=LATEST_DATE_MILLIS)
         .contains(&t.timestamp_millis())
         .then_some(t)
@@ -36,7 +36,7 @@ pub fn writable_date(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
 /// A time in Unix milliseconds, brought into the range every output can write
 /// (the nearest end of it when outside). For times that must exist, such as a
 /// story's sort time, and for values stored before the range was enforced.
-pub fn clamped_date(millis: i64) -> DateTime<Utc> {
+pub(crate) fn clamped_date(millis: i64) -> DateTime<Utc> {
     let millis = millis.clamp(EARLIEST_DATE_MILLIS, LATEST_DATE_MILLIS);
     // Both ends of the range are well inside chrono's (about ±262,000 years), so
     // this always succeeds; the epoch is only a formal fallback.
@@ -44,7 +44,7 @@ pub fn clamped_date(millis: i64) -> DateTime<Utc> {
 }
 
 /// [`clamped_date`] for a time already held as a date.
-pub fn clamp_date(t: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn clamp_date(t: DateTime<Utc>) -> DateTime<Utc> {
     clamped_date(t.timestamp_millis())
 }
 

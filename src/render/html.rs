@@ -19,7 +19,7 @@ const SUMMARY_CHARS: usize = 280;
 /// beside those the config names. Fifteen news feeds gave over 200, which put
 /// the first story several screens down on a phone; the rest are on the page
 /// of every category.
-pub const FEED_CATEGORIES_SHOWN: usize = 5;
+pub(crate) const FEED_CATEGORIES_SHOWN: usize = 5;
 
 pub struct RiverPage<'a> {
     pub title: &'a str,
@@ -230,7 +230,11 @@ fn head(page_title: &str, feed_title: &str, feed_base: Option<&str>) -> Markup {
 
 /// The page of every category, configured or carried by a story, by label,
 /// each with its story count and a link to its river and feed.
-pub fn render_categories(title: &str, configured: &[String], counts: &[CategoryCount]) -> String {
+pub(crate) fn render_categories(
+    title: &str,
+    configured: &[String],
+    counts: &[CategoryCount],
+) -> String {
     let mut all = every_category(configured, counts);
     all.sort_by_cached_key(|c| (c.label.to_lowercase(), c.slug.clone()));
     let markup = html! {

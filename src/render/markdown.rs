@@ -14,7 +14,7 @@ const SUMMARY_CHARS: usize = 300;
 
 /// Longest file name written, in bytes: file systems allow 255, and a suffix
 /// that makes a name unique may still be added.
-pub const MAX_FILE_NAME_BYTES: usize = 200;
+pub(crate) const MAX_FILE_NAME_BYTES: usize = 200;
 
 /// A YAML double-quoted scalar that every YAML 1.1 and 1.2 loader reads back to
 /// `s`: quotes, backslashes and every character outside YAML's printable set
@@ -111,7 +111,7 @@ pub fn markdown_file_name(story: &Story) -> String {
 
 /// The name under which `story` is written when `name` is already taken in this
 /// export: the story's id, unique among stories, goes before the extension.
-pub fn unique_file_name(name: &str, story: &Story) -> String {
+pub(crate) fn unique_file_name(name: &str, story: &Story) -> String {
     let stem = name.strip_suffix(".md").unwrap_or(name);
     format!("{stem}-{}.md", story.id)
 }

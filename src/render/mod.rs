@@ -21,7 +21,7 @@ use crate::model::{SourceRef, StoredItem, Story};
 use crate::sanitize::{safe_url, sanitize_html};
 
 pub(crate) use scope::{FeedFormat, FeedScope, render_scope};
-pub use shorten::shorten;
+pub(crate) use shorten::shorten;
 
 /// What a rendered feed says about itself.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub fn entry_id(home: &Url, story: &Story) -> String {
 
 /// The item's link as published: one an output may carry, without the
 /// parameters that only track readers.
-pub fn item_link(item: &StoredItem) -> Option<String> {
+pub(crate) fn item_link(item: &StoredItem) -> Option<String> {
     let link = published_url(item.link.as_deref()?)?;
     Some(without_tracking(&link).into_owned())
 }
@@ -56,32 +56,32 @@ pub fn item_link(item: &StoredItem) -> Option<String> {
 /// A stored URL as an output may carry it: http, https or mailto, else `None`.
 /// Checked on the way out as well as when parsed, since a database written by
 /// an older version may hold anything a feed gave.
-pub fn published_url(raw: &str) -> Option<String> {
+pub(crate) fn published_url(raw: &str) -> Option<String> {
     safe_url(raw).map(String::from)
 }
 
 /// Where a source's feed can be read: its own address when that may be
 /// published, else (a local file, say) its per-source feed on this tributary,
 /// `ext` being that feed's format.
-pub fn source_feed_url(home: &Url, source: &SourceRef, ext: &str) -> String {
+pub(crate) fn source_feed_url(home: &Url, source: &SourceRef, ext: &str) -> String {
     published_url(&source.feed_url)
         .unwrap_or_else(|| format!("{home}s/{}.{ext}", slug(&source.name)))
 }
 
 /// The item's HTML body (content, else summary), sanitized, with relative URLs
 /// resolved against its base.
-pub fn item_html(item: &StoredItem) -> Option<String> {
+pub(crate) fn item_html(item: &StoredItem) -> Option<String> {
     let html = item.content.as_deref().or(item.summary.as_deref())?;
     let base = item.base.as_deref().and_then(|b| Url::parse(b).ok());
     Some(sanitize_html(html, base.as_ref()))
 }
 
 /// The namespace of tributary's own elements in Atom and RSS output.
-pub const TRIBUTARY_NS: &str = "urn:tributary:1.0";
+pub(crate) const TRIBUTARY_NS: &str = "urn:tributary:1.0";
 
 /// Text as XML 1.0 accepts it: characters it forbids (most control characters,
 /// U+FFFE, U+FFFF) are dropped rather than breaking the document.
-pub fn xml_text(s: &str) -> Cow<'_, str> {
+pub(crate) fn xml_text(s: &str) -> Cow<'_, str> {
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r')
             || ('\u{20}'..='\u{D7FF}').contains(&c)
@@ -97,7 +97,7 @@ pub fn xml_text(s: &str) -> Cow<'_, str> {
 
 /// When an entry last changed, for formats that need one date; always a date
 /// every format can write.
-pub fn entry_updated(story: &Story) -> DateTime<Utc> {
+pub(crate) fn entry_updated(story: &Story) -> DateTime<Utc> {
     crate::model::clamp_date(
         story
             .item
@@ -112,7 +112,7 @@ const TITLE_FROM_TEXT_CHARS: usize = 80;
 
 /// The title an entry shows: its own, else a cut of its text, else its link
 /// (when that may be published).
-pub fn entry_title(item: &StoredItem) -> String {
+pub(crate) fn entry_title(item: &StoredItem) -> String {
     if let Some(t) = item.title.as_deref().filter(|t| !t.is_empty()) {
         return t.to_string();
     }

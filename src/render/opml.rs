@@ -11,7 +11,7 @@ use crate::model::Source;
 use crate::render::xml_text;
 
 /// `site_links` maps source names to the home link their feed last gave.
-pub fn render_opml(
+pub(crate) fn render_opml(
     title: &str,
     sources: &[Source],
     site_links: &HashMap<String, String>,
@@ -72,6 +72,6 @@ pub fn render_opml(
 }
 
 /// Whether `source` is read over http(s), and so may appear in OPML.
-pub fn is_remote(source: &Source) -> bool {
+pub(crate) fn is_remote(source: &Source) -> bool {
     matches!(source.url.scheme(), "http" | "https")
 }

@@ -27,16 +27,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::model::{CategoryCount, Source, Story};
-pub use files::{Unwritable, why_unwritable};
+pub(crate) use files::why_unwritable;
 use files::{plain_words, too_old};
 pub use items::{PollRecord, PollResult, StoreCounts};
 pub use query::{Health, StoryQuery};
-pub use search::quoted_words;
+pub(crate) use search::quoted_words;
 pub use sources::{SourceState, SourceStatus};
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{begin_write, from_millis, to_millis};
 pub use stories::FoldPolicy;
-pub use writer::{WeakWriter, Writer};
+pub(crate) use writer::WeakWriter;
+pub use writer::Writer;
 
 /// What the program asks of its storage, each method named for what it means.
 /// One value is one connection: the writer's, which takes every write, or a
@@ -123,7 +124,7 @@ pub fn open(path: &Path) -> Result<Box<dyn Store>, StoreError> {
 
 /// Opens existing storage at `path` for reading only; nothing is created or
 /// changed.
-pub fn open_reader(path: &Path) -> Result<Box<dyn Store>, StoreError> {
+pub(crate) fn open_reader(path: &Path) -> Result<Box<dyn Store>, StoreError> {
     Ok(Box::new(SqliteStore::open_reader(path)?))
 }
 

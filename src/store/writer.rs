@@ -155,12 +155,12 @@ mod tests {
 /// A handle that does not keep the writer running: the HTTP server holds one, so
 /// the writer still ends once the daemon has dropped its own handles.
 #[derive(Clone)]
-pub struct WeakWriter {
+pub(crate) struct WeakWriter {
     tx: mpsc::WeakSender<Job>,
 }
 
 impl Writer {
-    pub fn downgrade(&self) -> WeakWriter {
+    pub(crate) fn downgrade(&self) -> WeakWriter {
         WeakWriter {
             tx: self.tx.downgrade(),
         }
@@ -169,7 +169,7 @@ impl Writer {
 
 impl WeakWriter {
     /// The writer, while some [`Writer`] still keeps it running.
-    pub fn upgrade(&self) -> Option<Writer> {
+    pub(crate) fn upgrade(&self) -> Option<Writer> {
         self.tx.upgrade().map(|tx| Writer { tx })
     }
 }
