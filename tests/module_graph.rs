@@ -81,7 +81,14 @@ fn non_test_code(text: &str) -> String {
             }
             continue;
         }
-        let code = line.split("//").next().unwrap_or("");
+        // A comment starts at `//`, but not at the `//` of `http://` in a string.
+        let code = match line
+            .match_indices("//")
+            .find(|(i, _)| !line[..*i].ends_with(':'))
+        {
+            Some((i, _)) => &line[..i],
+            None => line,
+        };
         out.push_str(code);
         out.push('\n');
     }
@@ -92,8 +99,6 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    let path = regex::Regex::new(r"\bcrate::([a-z_]+)").unwrap();
-    let grouped = regex::Regex::new(r"\buse crate::\{([^}]*)\}").unwrap();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in files {
         let Some(module) = module_of(&src, &file) else {
@@ -104,21 +109,40 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let code = non_test_code(&std::fs::read_to_string(&file).unwrap());
-        let mut named: Vec<String> = path
-            .captures_iter(&code)
-            .map(|c| c[1].to_string())
-            .collect();
-        for group in grouped.captures_iter(&code) {
-            for part in group[1].split(',') {
-                let name = part.trim().split("::").next().unwrap_or("").trim();
-                if !name.is_empty() {
-                    named.push(name.to_string());
-                }
-            }
-        }
+        let named = modules_named(&code);
         deps.extend(named.into_iter().filter(|d| *d != module));
     }
     graph
+}
+
+/// The top-level modules `code` names: each `crate::x` path, and each first
+/// name of a `use crate::{x::{..}, y}` group, nested braces and all.
+fn modules_named(code: &str) -> Vec<String> {
+    let path = regex::Regex::new(r"\bcrate::([a-z_]+)").unwrap();
+    let mut named: Vec<String> = path.captures_iter(code).map(|c| c[1].to_string()).collect();
+    for (start, _) in code.match_indices("use crate::{") {
+        let group = &code[start + "use crate::{".len()..];
+        let (mut depth, mut part) = (0usize, String::new());
+        for c in group.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    named.push(std::mem::take(&mut part));
+                    continue;
+                }
+                _ => {}
+            }
+            part.push(c);
+        }
+        named.push(part);
+    }
+    named
+        .iter()
+        .map(|n| n.trim().split("::").next().unwrap_or("").trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 /// A chain of modules that comes back to its start, if there is one.
@@ -191,4 +215,16 @@ fn a_circle_is_found_when_there_is_one() {
     assert_eq!(find_cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
     graph.get_mut("c").unwrap().remove("a");
     assert_eq!(find_cycle(&graph), None);
+}
+
+#[test]
+fn every_module_a_use_names_is_found() {
+    let code = non_test_code(
+        "use crate::{model::{Item, Source}, store::{self, Writer}, redact};\n\
+         let home = \"http://example.com/\"; let f = crate::fetch::get; // crate::cli\n",
+    );
+    let mut named = modules_named(&code);
+    named.sort();
+    named.dedup();
+    assert_eq!(named, ["fetch", "model", "redact", "store"]);
 }
