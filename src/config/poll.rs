@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::document::unspanned;
 use super::problems::Problems;
-use super::values::{at_least_one, cron, duration};
+use super::values::{at_least_one, cron, duration, size};
 use crate::fetch::FetchSettings;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,22 +60,13 @@ impl Default for PollConfig {
 
 impl PollConfig {
     pub(super) fn build(self, p: &mut Problems) -> Poll {
-        let max_body = match self.max_body.get_ref().parse::<bytesize::ByteSize>() {
-            Ok(size) if size.as_u64() > 0 => size.as_u64(),
-            Ok(_) => {
+        let max_body = match size(&self.max_body, "max_body", "10MiB", p) {
+            Some(0) => {
                 p.at(self.max_body.span(), "`max_body` must be larger than 0");
                 0
             }
-            Err(e) => {
-                p.at(
-                    self.max_body.span(),
-                    format!(
-                        "invalid size {:?} for `max_body`: {e} (write e.g. \"10MiB\")",
-                        self.max_body.get_ref()
-                    ),
-                );
-                0
-            }
+            Some(bytes) => bytes,
+            None => 0,
         };
         let timeout = duration(&self.timeout, "timeout", p);
         if timeout.is_zero() && p.list.is_empty() {

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::document::unspanned;
 use super::problems::Problems;
-use super::values::{at_least_one, duration};
+use super::values::{at_least_one, duration, size};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Server {
@@ -103,19 +103,7 @@ impl ServerConfig {
             p.at(self.limit.span(), "`limit` must be between 1 and 1000");
         }
         // 0 is allowed: nothing is cached, every request renders.
-        let cache_size = match self.cache_size.get_ref().parse::<bytesize::ByteSize>() {
-            Ok(size) => size.as_u64(),
-            Err(e) => {
-                p.at(
-                    self.cache_size.span(),
-                    format!(
-                        "invalid size {:?} for `cache_size`: {e} (write e.g. \"64MiB\")",
-                        self.cache_size.get_ref()
-                    ),
-                );
-                0
-            }
-        };
+        let cache_size = size(&self.cache_size, "cache_size", "64MiB", p).unwrap_or(0);
         let max_connections = at_least_one(&self.max_connections, "max_connections", p);
         let header_timeout = duration(&self.header_timeout, "header_timeout", p);
         let idle_timeout = duration(&self.idle_timeout, "idle_timeout", p);

@@ -63,6 +63,31 @@ fn server_limits_have_defaults_and_are_checked() {
 }
 
 #[test]
+fn sizes_are_read_alike_and_a_zero_body_is_refused() {
+    let c = load("[poll]\nmax_body = \"2 MiB\"\n[server]\ncache_size = \"1KiB\"\n").unwrap();
+    assert_eq!((c.poll.max_body, c.server.cache_size), (2 << 20, 1024));
+    let text = "[poll]\nmax_body = \"big\"\n[server]\ncache_size = \"lots\"\n";
+    let messages: Vec<String> = load(text)
+        .unwrap_err()
+        .into_iter()
+        .map(|p| format!("{}:{} {}", p.line, p.column, p.message))
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with("2:12 invalid size \"big\" for `max_body`: ")
+            && messages[0].ends_with("(write e.g. \"10MiB\")"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].starts_with("4:14 invalid size \"lots\" for `cache_size`: ")
+            && messages[1].ends_with("(write e.g. \"64MiB\")"),
+        "{messages:?}"
+    );
+    let problems = load("[poll]\nmax_body = \"0\"\n").unwrap_err();
+    assert_eq!(problems[0].message, "`max_body` must be larger than 0");
+}
+
+#[test]
 fn relative_database_resolves_against_config_folder() {
     let c = load("[storage]\ndatabase = \"data/feeds.db\"\n").unwrap();
     assert_eq!(

@@ -1,5 +1,5 @@
-//! Checks shared by several sections' values: durations, cron schedules, counts
-//! of at least one. Each reports a problem at the value and still returns
+//! Checks shared by several sections' values: durations, sizes, cron schedules,
+//! counts of at least one. Each reports a problem at the value and still returns
 //! something, so that the rest of the file is validated too.
 
 use std::time::Duration;
@@ -20,6 +20,29 @@ pub(super) fn duration(value: &Spanned<String>, key: &str, p: &mut Problems) -> 
                 ),
             );
             Duration::ZERO
+        }
+    }
+}
+
+/// A size in bytes ("10MiB"); `None`, with the problem reported, when it is
+/// not one. `example` is shown in the message.
+pub(super) fn size(
+    value: &Spanned<String>,
+    key: &str,
+    example: &str,
+    p: &mut Problems,
+) -> Option<u64> {
+    match value.get_ref().parse::<bytesize::ByteSize>() {
+        Ok(size) => Some(size.as_u64()),
+        Err(e) => {
+            p.at(
+                value.span(),
+                format!(
+                    "invalid size {:?} for `{key}`: {e} (write e.g. \"{example}\")",
+                    value.get_ref()
+                ),
+            );
+            None
         }
     }
 }
