@@ -119,10 +119,7 @@ pub(crate) async fn poll_source(
         Err(error) => return poll.record_failure(Failure::after(&meta, error)).await,
     };
 
-    // Identify and categorize the items; the feed's own hints count from now.
-    poll.hints.ttl_minutes = feed.ttl;
-    poll.hints.skip_hours = feed.skip_hours.clone();
-    poll.hints.skip_days = feed.skip_days.clone();
+    // Identify and categorize the items.
     let (items, dropped) = identify_and_categorize(ctx, source, feed.items).await;
 
     // Pick the next fetch and store.
@@ -246,8 +243,20 @@ impl Poll<'_> {
 
     /// Picks the next fetch (`errors` in a row so far), stores `result`, and
     /// reports it.
-    async fn store(self, result: PollResult, errors: u32) -> Result<SourceReport, StoreError> {
+    async fn store(mut self, result: PollResult, errors: u32) -> Result<SourceReport, StoreError> {
         let (ctx, source, state) = (self.ctx, self.source, self.state);
+        // A feed read now brings its own hints; otherwise the stored ones hold.
+        if let PollResult::Fetched {
+            ttl_minutes,
+            skip_hours,
+            skip_days,
+            ..
+        } = &result
+        {
+            self.hints.ttl_minutes = *ttl_minutes;
+            self.hints.skip_hours = skip_hours.clone();
+            self.hints.skip_days = skip_days.clone();
+        }
         if let Some(url) = &self.moved_to {
             tracing::info!(source = %source.name, url = %shown_url(&state.fetch_url), to = %shown_url(url), "feed moved; fetching from the new address from now on");
         }
