@@ -5,6 +5,7 @@
 //! (`BEGIN IMMEDIATE`) and waits its turn, so two writers, even in two
 //! processes, queue instead of failing with "database is locked".
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, FileControl, MAIN_DB, OpenFlags, Transaction, TransactionBehavior};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,9 @@ const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// Bytes of a write-ahead log's header: a log no longer than this holds no change.
 const WAL_HEADER_BYTES: u64 = 32;
+
+/// Prepared statements a connection keeps compiled.
+const STATEMENT_CACHE: usize = 128;
 
 /// An open database.
 pub struct SqliteStore {
@@ -174,6 +178,15 @@ impl SqliteStore {
 
     /// A store on `conn`, the database at `path`, folding by the defaults.
     fn on(conn: Connection, path: &Path) -> SqliteStore {
+        // Storing one item runs some thirty statements; with fewer kept, each
+        // would push out one needed next and be compiled again for every item.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // One plan per statement, whatever values are bound: otherwise SQLite
+        // compiles a statement again whenever a bound value might change its
+        // plan (a title folded on, a story settled), once per item.
+        if let Err(e) = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true) {
+            tracing::debug!(error = %e, "the query planner's stability guarantee is not available");
+        }
         SqliteStore {
             conn,
             fold: FoldPolicy::default(),
