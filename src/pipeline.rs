@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::OwnedSemaphorePermit;
 use url::Url;
 
 use crate::categorize::{Categorizer, Verdict};
@@ -80,6 +81,21 @@ fn categorize(
     (kept, dropped)
 }
 
+/// A poll's place among those running at once: its permits from the round's
+/// overall and per-host limits. Held while the feed is fetched and read, given
+/// back once the result is handed to the writer, so that the next poll starts
+/// while this one's result waits for its commit (which then stores many
+/// results at once).
+pub(crate) struct Turn {
+    _permits: Vec<OwnedSemaphorePermit>,
+}
+
+impl Turn {
+    pub(crate) fn new(permits: Vec<OwnedSemaphorePermit>) -> Turn {
+        Turn { _permits: permits }
+    }
+}
+
 /// Polls `source` once for the tick `served` and stores the result, with the
 /// next fetch counted from that tick. Only a database failure is an error
 /// here; a feed's own failure is part of the report.
@@ -88,8 +104,9 @@ pub(crate) async fn poll_source(
     source: &Source,
     state: &SourceState,
     served: DateTime<Utc>,
+    turn: Turn,
 ) -> Result<SourceReport, StoreError> {
-    let mut poll = Poll::new(ctx, source, state, served);
+    let mut poll = Poll::new(ctx, source, state, served, turn);
 
     // Fetch with the stored validators: a 304 ends the poll here.
     let fetched = ctx
@@ -149,6 +166,7 @@ struct Poll<'a> {
     hints: Politeness,
     /// the address to fetch from now on, when the feed moved or a page led to it
     moved_to: Option<Url>,
+    turn: Turn,
 }
 
 /// A poll gone wrong, as it is recorded.
@@ -188,6 +206,7 @@ impl Poll<'_> {
         source: &'a Source,
         state: &'a SourceState,
         served: DateTime<Utc>,
+        turn: Turn,
     ) -> Poll<'a> {
         Poll {
             ctx,
@@ -203,6 +222,7 @@ impl Poll<'_> {
                 ..Politeness::default()
             },
             moved_to: None,
+            turn,
         }
     }
 
@@ -269,9 +289,9 @@ impl Poll<'_> {
         };
         let schedule = source.schedule.as_deref().unwrap_or(&ctx.default_schedule);
         let next_fetch_at = next_fetch(schedule, self.served, errors, &source.name, &self.hints);
-        let counts = ctx
+        let handed = ctx
             .writer
-            .record(PollRecord {
+            .hand_over(PollRecord {
                 source_id: state.id,
                 at: self.at,
                 next_fetch_at,
@@ -279,6 +299,8 @@ impl Poll<'_> {
                 result,
             })
             .await?;
+        drop(self.turn);
+        let counts = handed.committed().await?;
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
         let next_fetch_s = (next_fetch_at - ctx.clock.now()).num_seconds();
         match &error {

@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::metrics::{Outcome, SourceReport};
 use crate::model::Source;
-use crate::pipeline::{PollContext, poll_source};
+use crate::pipeline::{PollContext, Turn, poll_source};
 use crate::store::{SourceState, StoreCounts, StoreError};
 
 /// Whether a source whose next fetch is `next_fetch_at` is polled in the round
@@ -101,16 +101,16 @@ pub(crate) async fn poll_round_for(
             ctx.clock.sleep_until(turn).await;
             // The host's turn first, so a task waiting on a busy host holds no
             // overall slot that another host could use.
-            let _host = match &host_limit {
-                Some(s) => Some(s.acquire().await.expect("semaphore is never closed")),
-                None => None,
-            };
-            let _slot = all.acquire().await.expect("semaphore is never closed");
+            let mut turn = Vec::with_capacity(2);
+            if let Some(host) = host_limit {
+                turn.push(host.acquire_owned().await.expect("semaphore is never closed"));
+            }
+            turn.push(all.acquire_owned().await.expect("semaphore is never closed"));
             #[cfg(debug_assertions)]
             panic_if_asked(&source.name);
             let clock = ctx.clock.clone();
             clock
-                .hold(async move { poll_source(&ctx, &source, &state, served).await })
+                .hold(async move { poll_source(&ctx, &source, &state, served, Turn::new(turn)).await })
                 .await
         });
         names.insert(task.id(), name);

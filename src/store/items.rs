@@ -70,12 +70,39 @@ impl StoreCounts {
 impl SqliteStore {
     /// Stores several poll results in one commit (a group commit: each commit
     /// rewrites the index pages it touches, so fewer commits write far less).
-    /// Each record is still all-or-nothing on its own, through a savepoint; the
-    /// results say which were kept.
+    /// Each record is still all-or-nothing on its own; the results say which
+    /// were kept.
+    ///
+    /// The group is first written as it comes, in one transaction. Only when
+    /// a record fails is that rolled back and the group written again with a
+    /// savepoint around each record: a savepoint has SQLite copy every page a
+    /// record touches before changing it, which costs more than the records'
+    /// own writes.
     pub(super) fn record_polls(
         &mut self,
         records: &[&PollRecord],
     ) -> Vec<Result<StoreCounts, StoreError>> {
+        match self.record_all(records) {
+            Ok(counts) => counts.into_iter().map(Ok).collect(),
+            Err(e) if records.len() == 1 => vec![Err(e)],
+            Err(_) => self.record_each(records),
+        }
+    }
+
+    /// Writes every record in one transaction, or none.
+    fn record_all(&mut self, records: &[&PollRecord]) -> Result<Vec<StoreCounts>, StoreError> {
+        let fold = self.fold;
+        let tx = begin_write(&mut self.conn)?;
+        let counts = records
+            .iter()
+            .map(|record| write_record(&tx, fold, record))
+            .collect::<Result<_, _>>()?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Writes each record under a savepoint of its own, in one transaction.
+    fn record_each(&mut self, records: &[&PollRecord]) -> Vec<Result<StoreCounts, StoreError>> {
         let fold = self.fold;
         let mut tx = match begin_write(&mut self.conn) {
             Ok(tx) => tx,

@@ -37,7 +37,7 @@ pub use sqlite::SqliteStore;
 pub(crate) use sqlite::{begin_write, from_millis, to_millis};
 pub use stories::FoldPolicy;
 pub(crate) use writer::WeakWriter;
-pub use writer::Writer;
+pub use writer::{Handed, Writer};
 
 /// What the program asks of its storage, each method named for what it means.
 /// One value is one connection: the writer's, which takes every write, or a

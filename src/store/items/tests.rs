@@ -109,3 +109,33 @@ fn a_group_that_fills_the_disk_keeps_none_of_its_records() {
     );
     assert!(store.conn.is_autocommit());
 }
+
+#[test]
+fn a_record_that_fails_alone_leaves_the_rest_of_its_group_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, id) = new_store(&dir);
+    // A source the database does not know: its items break the foreign key.
+    let (before, unknown, after) = (
+        fetched(id, "1", 10),
+        fetched(id + 100, "2", 10),
+        fetched(id, "3", 10),
+    );
+    let results = store.record_polls(&[&before, &unknown, &after]);
+    let kept: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    assert_eq!(kept, [true, false, true], "{results:?}");
+    let keys: Vec<String> = store
+        .conn
+        .prepare("SELECT key FROM items ORDER BY key")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(keys, ["1", "3"]);
+    let stories: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM stories", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stories, 2, "the failed record made no story");
+    assert!(store.conn.is_autocommit());
+}
