@@ -4,6 +4,7 @@
 //! which tick it serves. Tests run the same loop on tokio's paused clock.
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -166,12 +167,26 @@ impl Ticker {
     }
 }
 
-/// Parses a six-field cron expression (with seconds).
+/// Parses a six-field cron expression (with seconds). Every poll asks for its
+/// source's schedule, and a config names only a few: each is parsed once (a
+/// parse costs as much as reading a small feed's dates).
 pub(crate) fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> {
-    CronParser::builder()
+    /// Schedules kept parsed; past this many, the oldest are parsed again.
+    const KEPT: usize = 64;
+    static PARSED: Mutex<Vec<(String, Cron)>> = Mutex::new(Vec::new());
+    let mut parsed = PARSED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, cron)) = parsed.iter().find(|(e, _)| e == expr) {
+        return Ok(cron.clone());
+    }
+    let cron = CronParser::builder()
         .seconds(Seconds::Required)
         .build()
-        .parse(expr)
+        .parse(expr)?;
+    if parsed.len() == KEPT {
+        parsed.remove(0);
+    }
+    parsed.push((expr.to_string(), cron.clone()));
+    Ok(cron)
 }
 
 /// The first tick of `cron` strictly after `t`. Ticks fall on whole seconds;

@@ -3,7 +3,7 @@
 //! label is the first spelling stored, unless the config names the category:
 //! then it is the config's.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -20,13 +20,48 @@ const SPELLED: i64 = 1;
 /// The config's spelling.
 const CONFIGURED: i64 = 2;
 
+/// Slugs whose label is stored, of the first spelling or the config's, so that
+/// an item spelling them again leaves it as it is: filing an item then skips
+/// writing its label. Kept by the writer across commits; what a transaction
+/// learned counts only once it is committed.
+#[derive(Debug, Default)]
+pub(super) struct KnownLabels {
+    committed: HashSet<String>,
+    pending: HashSet<String>,
+}
+
+impl KnownLabels {
+    /// Slugs remembered at most: past this many they are forgotten, and
+    /// their labels checked again.
+    const MAX: usize = 100_000;
+
+    fn knows(&self, slug: &str) -> bool {
+        self.committed.contains(slug) || self.pending.contains(slug)
+    }
+
+    /// The transaction that stored the pending labels was committed.
+    pub(super) fn committed(&mut self) {
+        if self.committed.len() + self.pending.len() > Self::MAX {
+            self.committed.clear();
+        }
+        self.committed.extend(self.pending.drain());
+    }
+
+    /// The transaction that stored the pending labels was rolled back.
+    pub(super) fn rolled_back(&mut self) {
+        self.pending.clear();
+    }
+}
+
 /// Files the item under its categories (labels), replacing those it had when
 /// `replace`; a slug seen for the first time keeps this spelling as its label.
+/// With `known`, labels it holds are not written again.
 pub(super) fn set_categories(
     tx: &Connection,
     item_id: i64,
     categories: &[String],
     replace: bool,
+    mut known: Option<&mut KnownLabels>,
 ) -> Result<(), StoreError> {
     if replace {
         tx.prepare_cached("DELETE FROM item_categories WHERE item_id = ?1")?
@@ -36,9 +71,17 @@ pub(super) fn set_categories(
         tx.prepare_cached("INSERT OR IGNORE INTO item_categories (slug, item_id) VALUES (?1, ?2)")?;
     for c in categories {
         let slug = slug(c);
-        if !slug.is_empty() {
-            insert.execute(params![slug, item_id])?;
-            remember_label(tx, &slug, c, SPELLED)?;
+        if slug.is_empty() {
+            continue;
+        }
+        insert.execute(params![slug, item_id])?;
+        match known.as_deref_mut() {
+            Some(known) if known.knows(&slug) => {}
+            Some(known) => {
+                remember_label(tx, &slug, c, SPELLED)?;
+                known.pending.insert(slug);
+            }
+            None => remember_label(tx, &slug, c, SPELLED)?,
         }
     }
     Ok(())
@@ -153,7 +196,7 @@ mod tests {
     fn file(store: &mut SqliteStore, item_id: i64, categories: &[&str]) {
         let tx = begin_write(&mut store.conn).unwrap();
         let categories: Vec<String> = categories.iter().map(|c| c.to_string()).collect();
-        set_categories(&tx, item_id, &categories, true).unwrap();
+        set_categories(&tx, item_id, &categories, true, None).unwrap();
         tx.commit().unwrap();
     }
 

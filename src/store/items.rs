@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::categories::KnownLabels;
 use super::stories::{FoldPolicy, find_or_create_story, settle_story, tidy_stories};
 use super::{SqliteStore, StoreError, begin_write, search, to_millis};
 use crate::model::IdentifiedItem;
@@ -92,13 +93,22 @@ impl SqliteStore {
     /// Writes every record in one transaction, or none.
     fn record_all(&mut self, records: &[&PollRecord]) -> Result<Vec<StoreCounts>, StoreError> {
         let fold = self.fold;
-        let tx = begin_write(&mut self.conn)?;
-        let counts = records
-            .iter()
-            .map(|record| write_record(&tx, fold, record))
-            .collect::<Result<_, _>>()?;
-        tx.commit()?;
-        Ok(counts)
+        let known = &mut self.known_labels;
+        let written = begin_write(&mut self.conn)
+            .map_err(StoreError::from)
+            .and_then(|tx| {
+                let counts = records
+                    .iter()
+                    .map(|record| write_record(&tx, fold, record, Some(&mut *known)))
+                    .collect::<Result<_, _>>()?;
+                tx.commit()?;
+                Ok(counts)
+            });
+        match written {
+            Ok(_) => known.committed(),
+            Err(_) => known.rolled_back(),
+        }
+        written
     }
 
     /// Writes each record under a savepoint of its own, in one transaction.
@@ -116,7 +126,7 @@ impl SqliteStore {
         let mut results = Vec::with_capacity(records.len());
         for record in records {
             let result = tx.savepoint().map_err(StoreError::from).and_then(|sp| {
-                let counts = write_record(&sp, fold, record)?;
+                let counts = write_record(&sp, fold, record, None)?;
                 sp.commit()?;
                 Ok(counts)
             });
@@ -155,11 +165,25 @@ fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
-/// Writes one record's changes in `tx`.
+/// What writing one source's items needs, item after item.
+struct ItemWrite<'a> {
+    tx: &'a Connection,
+    fold: FoldPolicy,
+    source_id: i64,
+    /// when the items were fetched (ms)
+    now: i64,
+    /// whether the source has tombstones to look items up in
+    tombstones: bool,
+    known: Option<&'a mut KnownLabels>,
+}
+
+/// Writes one record's changes in `tx`; with `known`, labels it holds are not
+/// written again.
 fn write_record(
     tx: &Connection,
     fold: FoldPolicy,
     record: &PollRecord,
+    known: Option<&mut KnownLabels>,
 ) -> Result<StoreCounts, StoreError> {
     {
         let at = to_millis(record.at);
@@ -204,9 +228,16 @@ fn write_record(
                     serde_json::to_string(skip_hours)?,
                     serde_json::to_string(&days)?
                 ])?;
+                let mut write = ItemWrite {
+                    tx,
+                    fold,
+                    source_id: record.source_id,
+                    now: at,
+                    tombstones,
+                    known,
+                };
                 for item in items {
-                    let source = record.source_id;
-                    upsert_item(tx, fold, source, at, item, tombstones, &mut counts)?;
+                    upsert_item(&mut write, item, &mut counts)?;
                 }
                 for key in dropped {
                     tombstone(tx, record.source_id, key, at)?;
@@ -256,14 +287,11 @@ fn write_record(
 }
 
 fn upsert_item(
-    tx: &Connection,
-    fold: FoldPolicy,
-    source_id: i64,
-    now: i64,
+    write: &mut ItemWrite,
     identified: &IdentifiedItem,
-    tombstones: bool,
     counts: &mut StoreCounts,
 ) -> Result<(), StoreError> {
+    let (tx, source_id, now) = (write.tx, write.source_id, write.now);
     let item = &identified.item;
     let fingerprint = fingerprint(identified);
     let existing: Option<(i64, i64, i64, i64)> = tx
@@ -275,17 +303,20 @@ fn upsert_item(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
+    if existing.is_some_and(|(_, old, _, _)| old == fingerprint) {
+        return Ok(());
+    }
     let published = item.published.map(to_millis);
     let updated = item.updated.map(to_millis);
     let authors = serde_json::to_string(&item.authors)?;
     let categories = serde_json::to_string(&item.categories)?;
     let enclosures = serde_json::to_string(&item.enclosures)?;
     match existing {
-        Some((_, old, _, _)) if old == fingerprint => {}
         Some((id, _, first_seen, story_id)) => {
             // A date in the future sorts as when it was first seen, not above all else.
             let sort_at = published.or(updated).unwrap_or(first_seen).min(first_seen);
-            super::categories::set_categories(tx, id, &item.categories, true)?;
+            let known = write.known.as_deref_mut();
+            super::categories::set_categories(tx, id, &item.categories, true, known)?;
             search::mark_stale(tx, id)?;
             tx.prepare_cached(
                 "UPDATE items SET canonical_link = ?2, link = ?3, title = ?4, authors = ?5,
@@ -313,7 +344,7 @@ fn upsert_item(
             counts.updated += 1;
         }
         None => {
-            let tombstoned = tombstones
+            let tombstoned = write.tombstones
                 && tx
                     .prepare_cached("SELECT 1 FROM tombstones WHERE source_id = ?1 AND key = ?2")?
                     .exists(params![source_id, identified.key])?;
@@ -322,7 +353,7 @@ fn upsert_item(
             }
             let sort_at = published.or(updated).unwrap_or(now).min(now);
             let (story_id, folded) =
-                find_or_create_story(tx, fold, source_id, identified, sort_at)?;
+                find_or_create_story(tx, write.fold, source_id, identified, sort_at)?;
             tx.prepare_cached(
                 "INSERT INTO items (source_id, key, canonical_link, link, title, authors,
                  categories, summary, content, enclosures, base, published, updated,
@@ -348,7 +379,8 @@ fn upsert_item(
                 fingerprint,
                 story_id
             ])?;
-            super::categories::set_categories(tx, tx.last_insert_rowid(), &item.categories, false)?;
+            let (id, known) = (tx.last_insert_rowid(), write.known.as_deref_mut());
+            super::categories::set_categories(tx, id, &item.categories, false, known)?;
             if let Some(folded) = folded {
                 settle_story(tx, story_id)?;
                 counts.folded += u64::from(folded);

@@ -11,6 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::categories::KnownLabels;
 use super::files::{beside, folder_of, open_failure, plain_words, unwritable_file};
 use std::collections::HashMap;
 
@@ -40,6 +41,8 @@ const STATEMENT_CACHE: usize = 128;
 pub struct SqliteStore {
     pub(super) conn: Connection,
     pub(super) fold: FoldPolicy,
+    /// category labels stored, so items do not write them again
+    pub(super) known_labels: KnownLabels,
     path: PathBuf,
     /// device and inode of the file opened, to notice it deleted or replaced
     file_id: Option<(u64, u64)>,
@@ -190,6 +193,7 @@ impl SqliteStore {
         SqliteStore {
             conn,
             fold: FoldPolicy::default(),
+            known_labels: KnownLabels::default(),
             path: path.to_path_buf(),
             file_id: file_id(path),
             #[cfg(debug_assertions)]
