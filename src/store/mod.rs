@@ -6,6 +6,7 @@
 //! through the server's reader pool.
 
 mod categories;
+mod checkpoint;
 #[cfg(debug_assertions)]
 mod faults;
 mod files;

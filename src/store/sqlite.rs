@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::categories::KnownLabels;
+use super::checkpoint::Checkpointer;
 use super::files::{beside, folder_of, open_failure, plain_words, unwritable_file};
 use std::collections::HashMap;
 
@@ -28,6 +29,9 @@ use crate::model::{CategoryCount, Source, Story};
 /// Every long job (indexing, pruning) commits in batches well within it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// KiB of pages the writing connection keeps in memory.
+const PAGE_CACHE_KIB: u32 = 8 * 1024;
+
 /// Bytes a write-ahead log is cut back to after a checkpoint.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
@@ -39,6 +43,8 @@ const STATEMENT_CACHE: usize = 128;
 
 /// An open database.
 pub struct SqliteStore {
+    /// declared first, so it ends before `conn` closes
+    checkpointer: Option<Checkpointer>,
     pub(super) conn: Connection,
     pub(super) fold: FoldPolicy,
     /// category labels stored, so items do not write them again
@@ -95,6 +101,7 @@ impl SqliteStore {
             StoreError::Sql(error) => open_failure(path, error, true),
             other => other,
         })?;
+        store.checkpointer = Checkpointer::start(&mut store.conn, path);
         Ok(store)
     }
 
@@ -191,6 +198,7 @@ impl SqliteStore {
             tracing::debug!(error = %e, "the query planner's stability guarantee is not available");
         }
         SqliteStore {
+            checkpointer: None,
             conn,
             fold: FoldPolicy::default(),
             known_labels: KnownLabels::default(),
@@ -329,7 +337,6 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
 }
 
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
     // Any transaction begun without saying otherwise takes the write lock too.
     conn.set_transaction_behavior(TransactionBehavior::Immediate);
     // Larger pages store feed items (a few KB each) with fewer overflow pages; this
@@ -339,6 +346,18 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(mode, "database is not in WAL mode");
     }
+    configure_beside(conn)?;
+    // Pages kept in memory: the indexes a poll's items go into, so storing
+    // them reads few pages back from the files (SQLite's default keeps 2 MiB).
+    conn.pragma_update(None, "cache_size", -(PAGE_CACHE_KIB as i64))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// What every connection that writes the database sets, the writer's and the
+/// one that checkpoints beside it.
+pub(super) fn configure_beside(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     keep_wal_files(conn)?;
     // A WAL grown large once (a long read holding back checkpoints) is cut back
     // to this after the next checkpoint instead of keeping its size for good.
@@ -346,7 +365,6 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     // In WAL mode NORMAL never corrupts and keeps every commit across a process
     // crash; only an OS crash may lose the last commits.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
 

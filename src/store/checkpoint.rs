@@ -1,0 +1,138 @@
+//! Checkpoints beside the writer. In WAL mode a commit only appends pages to
+//! the log; a checkpoint copies them into the database file and syncs both,
+//! and SQLite runs one inside the commit that fills the log past 1,000 pages,
+//! so the writer waits for a sync of tens of megabytes several times in a poll.
+//! Here a thread of its own, on a connection of its own, runs those
+//! checkpoints while the writer goes on appending. Only a log the thread
+//! cannot keep down is checkpointed by the writer itself.
+
+use std::ffi::c_int;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::hooks::Wal;
+use rusqlite::{Connection, OpenFlags};
+
+/// Pages in the log at which a checkpoint starts: SQLite's own default.
+const START_PAGES: c_int = 1000;
+/// Pages in the log past which the writer checkpoints itself (256 MiB with
+/// 16 KiB pages): the thread falls behind, or cannot run.
+const WRITER_PAGES: c_int = 16 * 1024;
+
+/// The checkpoint thread of one writing connection; ends when dropped.
+pub(super) struct Checkpointer {
+    signal: Arc<Signal>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Signal {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// a commit left the log long enough for a checkpoint
+    wanted: bool,
+    /// the writing connection is closing
+    closing: bool,
+}
+
+impl Signal {
+    fn set(&self, change: impl FnOnce(&mut State)) {
+        change(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
+        self.changed.notify_one();
+    }
+}
+
+impl Checkpointer {
+    /// Starts checkpointing the database at `path` for `conn`, its writing
+    /// connection: SQLite's own checkpoints in `conn`'s commits give way to
+    /// the thread's. When the thread cannot start, `conn` keeps SQLite's.
+    pub(super) fn start(conn: &mut Connection, path: &Path) -> Option<Checkpointer> {
+        let other = match open_beside(path) {
+            Ok(other) => other,
+            Err(e) => {
+                tracing::debug!(error = %e, "checkpoints stay in the writer's commits");
+                return None;
+            }
+        };
+        let signal = Arc::new(Signal::default());
+        let thread = {
+            let signal = signal.clone();
+            std::thread::Builder::new()
+                .name("tributary-checkpoint".into())
+                .spawn(move || run(other, &signal))
+                .ok()?
+        };
+        let hook_signal = signal.clone();
+        let hook = move |wal: &mut Wal, pages: c_int| {
+            if pages >= WRITER_PAGES {
+                wal.checkpoint()?;
+            } else if pages >= START_PAGES {
+                hook_signal.set(|s| s.wanted = true);
+            }
+            Ok(())
+        };
+        let mut started = Checkpointer {
+            signal,
+            thread: Some(thread),
+        };
+        if let Err(e) = conn.wal_hook(Some(hook)) {
+            tracing::debug!(error = %e, "checkpoints stay in the writer's commits");
+            started.stop();
+            return None;
+        }
+        Some(started)
+    }
+
+    fn stop(&mut self) {
+        self.signal.set(|s| s.closing = true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The checkpointing connection: writes no row, so it needs none of the
+/// writer's set-up beyond waiting its turn and keeping the log's files.
+fn open_beside(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    super::sqlite::configure_beside(&conn)?;
+    Ok(conn)
+}
+
+/// Checkpoints whenever a commit asks, until the writer closes.
+fn run(conn: Connection, signal: &Signal) {
+    loop {
+        {
+            let mut state = signal.state.lock().unwrap_or_else(|p| p.into_inner());
+            while !state.wanted && !state.closing {
+                state = signal
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+            if state.closing {
+                return;
+            }
+            state.wanted = false;
+        }
+        // PASSIVE: copies what it can without waiting on the writer or on
+        // readers; what is left goes in the next one.
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpointing the database's log failed; retried after the next commit");
+        }
+    }
+}
