@@ -174,7 +174,9 @@ pub(crate) fn parse_cron(expr: &str) -> Result<Cron, croner::errors::CronError> 
     /// Schedules kept parsed; past this many, the oldest are parsed again.
     const KEPT: usize = 64;
     static PARSED: Mutex<Vec<(String, Cron)>> = Mutex::new(Vec::new());
-    let mut parsed = PARSED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut parsed = PARSED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, cron)) = parsed.iter().find(|(e, _)| e == expr) {
         return Ok(cron.clone());
     }

@@ -97,22 +97,33 @@ pub(crate) async fn poll_round_for(
         let turn =
             served + TimeDelta::from_std(spread_delay(&source.name, spread)).unwrap_or_default();
         let name = source.name.clone();
-        let task = tasks.spawn(async move {
-            ctx.clock.sleep_until(turn).await;
-            // The host's turn first, so a task waiting on a busy host holds no
-            // overall slot that another host could use.
-            let mut turn = Vec::with_capacity(2);
-            if let Some(host) = host_limit {
-                turn.push(host.acquire_owned().await.expect("semaphore is never closed"));
-            }
-            turn.push(all.acquire_owned().await.expect("semaphore is never closed"));
-            #[cfg(debug_assertions)]
-            panic_if_asked(&source.name);
-            let clock = ctx.clock.clone();
-            clock
-                .hold(async move { poll_source(&ctx, &source, &state, served, Turn::new(turn)).await })
-                .await
-        });
+        let task =
+            tasks.spawn(async move {
+                ctx.clock.sleep_until(turn).await;
+                // The host's turn first, so a task waiting on a busy host holds no
+                // overall slot that another host could use.
+                let mut turn = Vec::with_capacity(2);
+                if let Some(host) = host_limit {
+                    turn.push(
+                        host.acquire_owned()
+                            .await
+                            .expect("semaphore is never closed"),
+                    );
+                }
+                turn.push(
+                    all.acquire_owned()
+                        .await
+                        .expect("semaphore is never closed"),
+                );
+                #[cfg(debug_assertions)]
+                panic_if_asked(&source.name);
+                let clock = ctx.clock.clone();
+                clock
+                    .hold(async move {
+                        poll_source(&ctx, &source, &state, served, Turn::new(turn)).await
+                    })
+                    .await
+            });
         names.insert(task.id(), name);
     }
     drop(ctx);

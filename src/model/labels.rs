@@ -18,8 +18,9 @@ pub struct Labels {
 impl Labels {
     /// Adds `raw` as a label unless it is none or its slug is already there.
     pub fn add(&mut self, raw: &str) {
-        let Some(label) = label(raw) else { return };
-        let slug = slug(&label);
+        let Some((label, slug)) = label_and_slug(raw) else {
+            return;
+        };
         if !self.slugs.contains(&slug) {
             self.slugs.push(slug);
             self.labels.push(label);
@@ -36,14 +37,31 @@ impl Labels {
 /// `None` when it has nothing to name it by (no letter or digit) or is too
 /// long to be a name.
 pub fn label(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_control() || c.is_whitespace())
-        .collect();
-    let label = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    let slug_chars = slug(&label).chars().count();
+    label_and_slug(raw).map(|(label, _)| label)
+}
+
+/// [`label`], with its [`slug`].
+fn label_and_slug(raw: &str) -> Option<(String, String)> {
+    // Most labels are written tidily: then they are taken as they are.
+    let tidy = !raw.starts_with(' ')
+        && !raw.ends_with(' ')
+        && !raw.contains("  ")
+        && !raw
+            .chars()
+            .any(|c| c.is_control() || (c.is_whitespace() && c != ' '));
+    let label = if tidy {
+        raw.to_string()
+    } else {
+        let cleaned: String = raw
+            .chars()
+            .filter(|c| !c.is_control() || c.is_whitespace())
+            .collect();
+        cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let slug = slug(&label);
+    let slug_chars = slug.chars().count();
     (slug_chars > 0 && slug_chars <= MAX_SLUG_CHARS && label.chars().count() <= MAX_LABEL_CHARS)
-        .then_some(label)
+        .then_some((label, slug))
 }
 
 /// A name as it appears in URLs and is matched by: lowercase letters and
@@ -72,4 +90,33 @@ pub fn slug(name: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_tidied_whether_or_not_they_come_tidy() {
+        let cases = [
+            ("Machine Learning", Some("Machine Learning")),
+            ("  Machine \t\n Learning ", Some("Machine Learning")),
+            ("Machine\u{a0}Learning", Some("Machine Learning")),
+            ("Mach\u{0}ine\u{7f} Learning", Some("Machine Learning")),
+            ("C++", Some("C++")),
+            ("---", None),
+            ("", None),
+            (" ", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(label(raw).as_deref(), want, "{raw:?}");
+        }
+        let long = "word ".repeat(30);
+        assert_eq!(label(&long), None, "over {MAX_LABEL_CHARS} characters");
+        let mut labels = Labels::default();
+        for raw in ["Rust", " rust ", "RUST", "Go", "", "go"] {
+            labels.add(raw);
+        }
+        assert_eq!(labels.into_vec(), ["Rust", "Go"]);
+    }
 }

@@ -136,3 +136,52 @@ fn run(conn: Connection, signal: &Signal) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_log_is_copied_into_the_database_while_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = crate::store::SqliteStore::open(&path).unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        store
+            .conn
+            .execute_batch("CREATE TABLE bulk (b BLOB)")
+            .unwrap();
+        // 48 MiB in 48 commits: 3,072 pages, three times what starts a checkpoint.
+        for _ in 0..48 {
+            store
+                .conn
+                .execute("INSERT INTO bulk VALUES (randomblob(1048576))", [])
+                .unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while size() < before + 32 * 1024 * 1024 {
+            assert!(
+                Instant::now() < deadline,
+                "the database file stayed at {} bytes: nothing checkpointed the log",
+                size()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .collect();
+        assert!(
+            threads.iter().any(|name| name.trim() == "tributary-check"),
+            "{threads:?}"
+        );
+        drop(store);
+        let reopened = crate::store::SqliteStore::open(&path).unwrap();
+        let rows: i64 = reopened
+            .conn
+            .query_row("SELECT count(*) FROM bulk", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 48);
+    }
+}
