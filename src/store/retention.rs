@@ -38,12 +38,14 @@ impl SqliteStore {
     ) -> Result<u64, StoreError> {
         let doomed: Vec<(i64, i64, String, i64)> = self
             .conn
+            // Ranked from the index alone (items_by_source_time covers it);
+            // only the doomed items' rows are read.
             .prepare_cached(
-                "SELECT id, source_id, key, story_id FROM (
-                    SELECT id, source_id, key, story_id, sort_at, row_number() OVER
+                "SELECT i.id, i.source_id, i.key, i.story_id FROM (
+                    SELECT id, sort_at, row_number() OVER
                         (PARTITION BY source_id ORDER BY sort_at DESC, id DESC) AS rank
-                    FROM items)
-                 WHERE rank > ?1 AND sort_at < ?2",
+                    FROM items) r JOIN items i ON i.id = r.id
+                 WHERE r.rank > ?1 AND r.sort_at < ?2",
             )?
             .query_map(params![keep_per_source, to_millis(cutoff)], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))

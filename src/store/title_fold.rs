@@ -95,12 +95,22 @@ fn site_of_source(tx: &Connection, source_id: i64) -> Result<Option<String>, Sto
 /// A title reduced to its words, lowercased and joined by single spaces, for
 /// folding by title; `None` for a title without a word.
 pub(super) fn title_key(title: &str) -> Option<String> {
-    let words: Vec<String> = title
+    let mut key = String::with_capacity(title.len());
+    for word in title
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+    {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        if word.is_ascii() {
+            key.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            // A word at a time: a final sigma lowercases as such.
+            key.push_str(&word.to_lowercase());
+        }
+    }
+    (!key.is_empty()).then_some(key)
 }
 
 #[cfg(test)]

@@ -298,3 +298,20 @@ fn a_short_title_folds_only_when_dated_alike() {
         ]
     );
 }
+
+#[test]
+fn a_title_key_is_the_titles_words_lowercased() {
+    use crate::store::title_fold::title_key;
+    let cases = [
+        ("Rust 2.0 -- Released!", Some("rust 2 0 released")),
+        ("  Élan   vital ", Some("élan vital")),
+        ("ΟΔΟΣ ΚΑΙ ΣΟΦΙΑ", Some("οδος και σοφια")),
+        ("İstanbul", Some("i\u{307}stanbul")),
+        ("日本語のタイトル", Some("日本語のタイトル")),
+        ("--- !!! ---", None),
+        ("", None),
+    ];
+    for (title, want) in cases {
+        assert_eq!(title_key(title).as_deref(), want, "{title:?}");
+    }
+}
