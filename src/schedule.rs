@@ -102,15 +102,15 @@ pub(crate) async fn poll_round_for(
                 ctx.clock.sleep_until(turn).await;
                 // The host's turn first, so a task waiting on a busy host holds no
                 // overall slot that another host could use.
-                let mut turn = Vec::with_capacity(2);
+                let mut permits = Vec::with_capacity(2);
                 if let Some(host) = host_limit {
-                    turn.push(
+                    permits.push(
                         host.acquire_owned()
                             .await
                             .expect("semaphore is never closed"),
                     );
                 }
-                turn.push(
+                permits.push(
                     all.acquire_owned()
                         .await
                         .expect("semaphore is never closed"),
@@ -118,9 +118,13 @@ pub(crate) async fn poll_round_for(
                 #[cfg(debug_assertions)]
                 panic_if_asked(&source.name);
                 let clock = ctx.clock.clone();
+                // Boxed once it runs: every task of the round is spawned at
+                // once, and a waiting one holds only this pointer, not the
+                // poll's several kilobytes of state.
                 clock
                     .hold(async move {
-                        poll_source(&ctx, &source, &state, served, Turn::new(turn)).await
+                        Box::pin(poll_source(&ctx, &source, &state, served, Turn::new(permits)))
+                            .await
                     })
                     .await
             });

@@ -37,8 +37,10 @@ impl FoldPolicy {
 
 /// The story a new item belongs to: one known by the same canonical link, else
 /// one it shares its title with (see [`story_by_title`]), else a new one made
-/// for it. For a story known before, also says whether it came from another
-/// source (the item is folded); `None` for a new story.
+/// for it, published for good under the publisher's id when usable and not
+/// already another entry's, else under one of this database's own
+/// ([`own_entry_id`]). For a story known before, also says whether it came
+/// from another source (the item is folded); `None` for a new story.
 pub(super) fn find_or_create_story(
     tx: &Connection,
     fold: FoldPolicy,
@@ -79,28 +81,39 @@ pub(super) fn find_or_create_story(
         return Ok((story_id, Some(true)));
     }
     // Its only copy is its primary: primary_item_id is set once there are more.
-    let entry_id = new_entry_id(tx, identified)?;
-    tx.prepare_cached(
+    let mut insert = tx.prepare_cached(
         "INSERT INTO stories (link_key, title_key, sort_at, entry_id) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![link_key, title_key, sort_at, entry_id])?;
+    )?;
+    // The publisher's id when it names no other entry: the unique index says so
+    // as the story is stored, with no lookup before.
+    if let Some(id) = crate::model::publisher_entry_id(identified) {
+        match insert.execute(params![link_key, title_key, sort_at, id]) {
+            Ok(_) => return Ok((tx.last_insert_rowid(), None)),
+            Err(e) if names_another_entry(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let entry_id = own_entry_id(tx)?;
+    insert.execute(params![link_key, title_key, sort_at, entry_id])?;
     Ok((tx.last_insert_rowid(), None))
 }
 
-/// The id a story made by `identified` is published under, for good: the
-/// publisher's own when usable and not already another entry's, else one under
-/// this database's `tag:` name. Never derived from where tributary is served.
-fn new_entry_id(tx: &Connection, identified: &IdentifiedItem) -> Result<String, StoreError> {
+/// Whether storing a story failed because its entry id is another's.
+fn names_another_entry(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, Some(message))
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            && message.contains("stories.entry_id"))
+}
+
+/// An id under this database's `tag:` name, for a story whose publisher gave
+/// none usable or one already another entry's; never derived from where
+/// tributary is served.
+fn own_entry_id(tx: &Connection) -> Result<String, StoreError> {
     let taken = |id: &str| -> Result<bool, StoreError> {
         Ok(tx
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM stories WHERE entry_id = ?1)")?
             .query_row([id], |r| r.get(0))?)
     };
-    if let Some(id) = crate::model::publisher_entry_id(identified)
-        && !taken(id)?
-    {
-        return Ok(id.to_string());
-    }
     // A number of its own, not the story's row id: that comes back after the
     // newest story is deleted, an entry id must never. A number a feed already
     // gave as its own id (republishing this tributary's output, say) is skipped.
