@@ -97,37 +97,42 @@ pub(crate) async fn poll_round_for(
         let turn =
             served + TimeDelta::from_std(spread_delay(&source.name, spread)).unwrap_or_default();
         let name = source.name.clone();
-        let task =
-            tasks.spawn(async move {
-                ctx.clock.sleep_until(turn).await;
-                // The host's turn first, so a task waiting on a busy host holds no
-                // overall slot that another host could use.
-                let mut permits = Vec::with_capacity(2);
-                if let Some(host) = host_limit {
-                    permits.push(
-                        host.acquire_owned()
-                            .await
-                            .expect("semaphore is never closed"),
-                    );
-                }
+        let task = tasks.spawn(async move {
+            ctx.clock.sleep_until(turn).await;
+            // The host's turn first, so a task waiting on a busy host holds no
+            // overall slot that another host could use.
+            let mut permits = Vec::with_capacity(2);
+            if let Some(host) = host_limit {
                 permits.push(
-                    all.acquire_owned()
+                    host.acquire_owned()
                         .await
                         .expect("semaphore is never closed"),
                 );
-                #[cfg(debug_assertions)]
-                panic_if_asked(&source.name);
-                let clock = ctx.clock.clone();
-                // Boxed once it runs: every task of the round is spawned at
-                // once, and a waiting one holds only this pointer, not the
-                // poll's several kilobytes of state.
-                clock
-                    .hold(async move {
-                        Box::pin(poll_source(&ctx, &source, &state, served, Turn::new(permits)))
-                            .await
-                    })
+            }
+            permits.push(
+                all.acquire_owned()
                     .await
-            });
+                    .expect("semaphore is never closed"),
+            );
+            #[cfg(debug_assertions)]
+            panic_if_asked(&source.name);
+            let clock = ctx.clock.clone();
+            // Boxed once it runs: every task of the round is spawned at
+            // once, and a waiting one holds only this pointer, not the
+            // poll's several kilobytes of state.
+            clock
+                .hold(async move {
+                    Box::pin(poll_source(
+                        &ctx,
+                        &source,
+                        &state,
+                        served,
+                        Turn::new(permits),
+                    ))
+                    .await
+                })
+                .await
+        });
         names.insert(task.id(), name);
     }
     drop(ctx);

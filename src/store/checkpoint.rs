@@ -192,4 +192,52 @@ mod tests {
             .unwrap();
         assert_eq!(rows, 48);
     }
+
+    #[test]
+    fn a_commit_is_not_failed_by_a_checkpoint_that_cannot_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = crate::store::SqliteStore::open(&path).unwrap();
+        store
+            .conn
+            .execute_batch("CREATE TABLE bulk (b BLOB)")
+            .unwrap();
+        // Another process checkpointing all the while: the writer's own
+        // checkpoints often find one running, and cannot run.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let other = {
+            let (stop, path) = (stop.clone(), path.clone());
+            std::thread::spawn(move || {
+                let conn = rusqlite::Connection::open(&path).unwrap();
+                conn.busy_timeout(Duration::from_secs(5)).unwrap();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+        };
+        // 160 MiB: 10,240 pages, past the writer's own checkpoint many times.
+        let results: Vec<rusqlite::Result<usize>> = (0..160)
+            .map(|_| {
+                store
+                    .conn
+                    .execute("INSERT INTO bulk VALUES (randomblob(1048576))", [])
+            })
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        other.join().unwrap();
+        let failed: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{} commits failed: {failed:?}",
+            failed.len()
+        );
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM bulk", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 160);
+    }
 }

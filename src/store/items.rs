@@ -108,6 +108,10 @@ impl SqliteStore {
             Ok(_) => known.committed(),
             Err(_) => known.rolled_back(),
         }
+        if written.is_ok() {
+            // The page cache keeps up with the database as polls fill it.
+            super::sqlite::size_page_cache(&self.conn)?;
+        }
         written
     }
 

@@ -29,8 +29,10 @@ use crate::model::{CategoryCount, Source, Story};
 /// Every long job (indexing, pruning) commits in batches well within it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// KiB of pages the writing connection keeps in memory.
-const PAGE_CACHE_KIB: u32 = 8 * 1024;
+/// KiB of pages the writing connection keeps in memory, at least and at most:
+/// between, a 24th of the database, about a tenth of its indexes, so storing
+/// items reads few index pages back from the files.
+const PAGE_CACHE_KIB: (i64, i64) = (2 * 1024, 32 * 1024);
 
 /// Bytes a write-ahead log is cut back to after a checkpoint.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
@@ -347,11 +349,22 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
         tracing::warn!(mode, "database is not in WAL mode");
     }
     configure_beside(conn)?;
-    // Pages kept in memory: the indexes a poll's items go into, so storing
-    // them reads few pages back from the files (SQLite's default keeps 2 MiB).
-    conn.pragma_update(None, "cache_size", -(PAGE_CACHE_KIB as i64))?;
+    size_page_cache(conn)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
+}
+
+/// Sizes the writing connection's page cache to the database (see
+/// [`PAGE_CACHE_KIB`]); the writer does so again as the database grows.
+pub(super) fn size_page_cache(conn: &Connection) -> rusqlite::Result<()> {
+    let bytes: i64 = conn.query_row(
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        [],
+        |r| r.get(0),
+    )?;
+    let (least, most) = PAGE_CACHE_KIB;
+    let kib = (bytes / 1024 / 24).clamp(least, most);
+    conn.pragma_update(None, "cache_size", -kib)
 }
 
 /// What every connection that writes the database sets, the writer's and the
