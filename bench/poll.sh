@@ -3,7 +3,8 @@
 # by nginx on loopback; tributary's first poll (empty database) and second poll
 # (every feed answers 304), then sfeed_update's first poll, ROUNDS times each.
 # Prints medians, the ratio to sfeed, peak memory, database size per 100,000 items,
-# and tributary run's resident memory once idle.
+# and tributary run's resident memory once idle. Fails when a first poll stores
+# other than the corpus's number of distinct stories.
 # Both run 16 fetches at a time (sfeedrc's maxjobs=16; tributary per_host = 16,
 # since every feed of the corpus is on one host).
 # Needs nginx, sfeed and GNU time (Debian: nginx-light sfeed time).
@@ -30,6 +31,14 @@ for r in $(seq "$rounds"); do
   rm -f "$work"/t.db*
   read -r s1 m1 < <(timed "$bin" poll --config "$work/t.toml" --json)
   new=$(tail -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"]["new"])')
+  # Speed counts only with the same stories: as many as the corpus holds.
+  python3 - "$work/t.db" "$work/corpus/truth.json" <<'PY'
+import json, sqlite3, sys
+stories = sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM stories").fetchone()[0]
+truth = json.load(open(sys.argv[2]))["distinct_stories"]
+if stories != truth:
+    sys.exit(f"stories: {stories}, the corpus holds {truth}")
+PY
   read -r s2 m2 < <(timed "$bin" poll --config "$work/t.toml" --json)
   nm=$(tail -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"]["not_modified"])')
   rm -rf "$work/sfeed"

@@ -87,7 +87,11 @@ impl SqliteStore {
         }
         configure(&mut conn).map_err(open_err)?;
         // Nor does a `-wal` or `-shm` file it may not write fail before the
-        // first write.
+        // first write. Checked before the connection first reads: opening and
+        // closing the files here drops every lock the process holds on them
+        // (POSIX locks are the process's), and with the locks of a read gone
+        // another process would take the shared memory for its own and clear
+        // it under this one.
         if let Some(file) = unwritable_file(path) {
             return Err(StoreError::Open {
                 path: path.to_path_buf(),
@@ -103,6 +107,7 @@ impl SqliteStore {
             StoreError::Sql(error) => open_failure(path, error, true),
             other => other,
         })?;
+        size_page_cache(&store.conn).map_err(|e| open_failure(path, e, true))?;
         store.checkpointer = Checkpointer::start(&mut store.conn, path);
         Ok(store)
     }
@@ -339,6 +344,7 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
 }
 
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // Any transaction begun without saying otherwise takes the write lock too.
     conn.set_transaction_behavior(TransactionBehavior::Immediate);
     // Larger pages store feed items (a few KB each) with fewer overflow pages; this
@@ -349,7 +355,6 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
         tracing::warn!(mode, "database is not in WAL mode");
     }
     configure_beside(conn)?;
-    size_page_cache(conn)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
@@ -357,11 +362,9 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 /// Sizes the writing connection's page cache to the database (see
 /// [`PAGE_CACHE_KIB`]); the writer does so again as the database grows.
 pub(super) fn size_page_cache(conn: &Connection) -> rusqlite::Result<()> {
-    let bytes: i64 = conn.query_row(
-        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
-        [],
-        |r| r.get(0),
-    )?;
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let bytes = pages * page;
     let (least, most) = PAGE_CACHE_KIB;
     let kib = (bytes / 1024 / 24).clamp(least, most);
     conn.pragma_update(None, "cache_size", -kib)
