@@ -198,3 +198,32 @@ async fn polls_beside_the_daemon_and_searches_while_it_polls_all_succeed() {
     assert!(status.success(), "{status:?}");
     assert_eq!(setup.store().integrity_check().unwrap(), "ok");
 }
+
+/// A daemon started on a database it has written before (its `-wal` and `-shm`
+/// kept) shares it with the commands run beside it: none of them takes the
+/// shared memory for its own and clears it under the daemon.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_on_its_old_database_outlives_the_commands_beside_it() {
+    let host = FeedHost::start().await;
+    host.set_feed("s0", &zebra_feed(0, 5));
+    let setup = Setup::new("", &[("S0", host.url("/f/s0"))]);
+    schedule_every_second(&setup);
+    // The database and its kept -wal and -shm files, from a run before.
+    setup.poll(&[]).await;
+    let mut daemon = RunningDaemon::start(&setup, &[]).await;
+    for round in 1..=6 {
+        host.set_feed("s0", &zebra_feed(0, 5 + round));
+        let summary = setup.poll(&[]).await;
+        assert_eq!(summary["sources"]["failed"], 0, "{summary}");
+        let sources = common::run_tributary(&setup.config, &["sources"]).await;
+        assert!(sources.status.success(), "{sources:?}");
+        assert!(
+            daemon.is_running(),
+            "the daemon ended ({:?}) after {round} rounds; log: {:?}",
+            daemon.child.try_wait(),
+            daemon.log
+        );
+        let (status, _) = daemon.get("/feed.atom").await;
+        assert_eq!(status, 200);
+    }
+}

@@ -167,19 +167,19 @@ pub fn why_unwritable(path: &Path) -> Option<Unwritable> {
 }
 
 /// The first of the database's files (itself, its `-wal` and `-shm`) that
-/// exists and cannot be opened for writing, and why. Opening changes nothing.
+/// exists and this process may not write, and why. Asked of the system
+/// ([`access`]), never by opening the file: closing a descriptor of a file
+/// drops every lock the process holds on it, those of its SQLite connections
+/// too, and another process would then take the shared memory for its own
+/// and clear it under them.
 pub(super) fn unwritable_file(path: &Path) -> Option<Unwritable> {
     for file in [
         path.to_path_buf(),
         beside(path, "-wal"),
         beside(path, "-shm"),
     ] {
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&file)
-        {
-            Ok(_) => {}
+        match access(&file, libc::W_OK) {
+            Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Some(Unwritable {
@@ -191,6 +191,21 @@ pub(super) fn unwritable_file(path: &Path) -> Option<Unwritable> {
         }
     }
     None
+}
+
+/// Whether this process may use `file` as `mode` says (`libc::R_OK`,
+/// `libc::W_OK`), by its effective ids, without opening it.
+fn access(file: &Path, mode: libc::c_int) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(file.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: a valid, NUL-terminated path; faccessat reads it and keeps nothing.
+    let done = unsafe { libc::faccessat(libc::AT_FDCWD, c_path.as_ptr(), mode, libc::AT_EACCESS) };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// The error for a database that failed to open: SQLite's codes rarely say
@@ -225,8 +240,8 @@ pub(super) fn why_unreadable(path: &Path) -> Option<String> {
         beside(path, "-wal"),
         beside(path, "-shm"),
     ] {
-        match std::fs::File::open(&file) {
-            Ok(_) => {}
+        match access(&file, libc::R_OK) {
+            Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && file != path => {}
             Err(e) => {
                 return Some(format!(

@@ -94,6 +94,8 @@ impl SqliteStore {
     fn record_all(&mut self, records: &[&PollRecord]) -> Result<Vec<StoreCounts>, StoreError> {
         let fold = self.fold;
         let known = &mut self.known_labels;
+        // Labels of a group lost to a panic were never stored.
+        known.rolled_back();
         let written = begin_write(&mut self.conn)
             .map_err(StoreError::from)
             .and_then(|tx| {
@@ -108,9 +110,12 @@ impl SqliteStore {
             Ok(_) => known.committed(),
             Err(_) => known.rolled_back(),
         }
-        if written.is_ok() {
-            // The page cache keeps up with the database as polls fill it.
-            super::sqlite::size_page_cache(&self.conn)?;
+        // The page cache keeps up with the database as polls fill it. The
+        // group is committed: nothing here may make it look otherwise.
+        if written.is_ok()
+            && let Err(e) = super::sqlite::size_page_cache(&self.conn)
+        {
+            tracing::debug!(error = %e, "the page cache keeps its size");
         }
         written
     }

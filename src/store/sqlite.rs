@@ -87,11 +87,7 @@ impl SqliteStore {
         }
         configure(&mut conn).map_err(open_err)?;
         // Nor does a `-wal` or `-shm` file it may not write fail before the
-        // first write. Checked before the connection first reads: opening and
-        // closing the files here drops every lock the process holds on them
-        // (POSIX locks are the process's), and with the locks of a read gone
-        // another process would take the shared memory for its own and clear
-        // it under this one.
+        // first write.
         if let Some(file) = unwritable_file(path) {
             return Err(StoreError::Open {
                 path: path.to_path_buf(),
