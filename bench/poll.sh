@@ -25,11 +25,22 @@ echo "corpus: $feeds feeds x $items items, $(du -sh "$work/corpus/www" | cut -f1
 } > "$work/t.toml"
 { printf 'sfeedpath="%s/sfeed"\n' "$work"; cat "$work/corpus/sfeedrc"; } > "$work/sfeedrc"
 
-timed() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>/dev/null; cat "$work/time"; }
+timed() { /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/out" 2>/dev/null; cat "$work/time"; }
+# CPU seconds the corpus's nginx has used so far (its workers gzip on the fly,
+# on the same cores as the poller).
+host_cpu() {
+  local ticks=0 pid
+  for pid in $(pgrep -P "$(cat "$work/corpus/nginx.pid")"); do
+    ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  python3 -c "print(f'{$ticks / $(getconf CLK_TCK):.2f}')"
+}
 : > "$work/first"; : > "$work/second"; : > "$work/sfeed_first"
 for r in $(seq "$rounds"); do
   rm -f "$work"/t.db*
-  read -r s1 m1 < <(timed "$bin" poll --config "$work/t.toml" --json)
+  h0=$(host_cpu)
+  read -r s1 m1 u1 k1 < <(timed "$bin" poll --config "$work/t.toml" --json)
+  h1=$(host_cpu)
   new=$(tail -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"]["new"])')
   # Speed counts only with the same stories: as many as the corpus holds.
   python3 - "$work/t.db" "$work/corpus/truth.json" <<'PY'
@@ -39,12 +50,15 @@ truth = json.load(open(sys.argv[2]))["distinct_stories"]
 if stories != truth:
     sys.exit(f"stories: {stories}, the corpus holds {truth}")
 PY
-  read -r s2 m2 < <(timed "$bin" poll --config "$work/t.toml" --json)
+  read -r s2 m2 _ _ < <(timed "$bin" poll --config "$work/t.toml" --json)
   nm=$(tail -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"]["not_modified"])')
   rm -rf "$work/sfeed"
-  read -r s3 m3 < <(timed sfeed_update "$work/sfeedrc")
+  h2=$(host_cpu)
+  read -r s3 m3 u3 k3 < <(timed sfeed_update "$work/sfeedrc")
+  h3=$(host_cpu)
   echo "$s1 $m1" >> "$work/first"; echo "$s2 $m2" >> "$work/second"; echo "$s3 $m3" >> "$work/sfeed_first"
   echo "round $r: tributary first $s1 s ($new new, ${m1} KB peak), second $s2 s ($nm not modified, ${m2} KB); sfeed_update first $s3 s (${m3} KB)"
+  echo "  CPU seconds, user + system: tributary's first poll $u1 + $k1, nginx meanwhile $(python3 -c "print(f'{$h1 - $h0:.2f}')"); sfeed_update $u3 + $k3 (its curl and parser processes included), nginx meanwhile $(python3 -c "print(f'{$h3 - $h2:.2f}')")"
 done
 t1=$(cut -d' ' -f1 "$work/first" | median); t2=$(cut -d' ' -f1 "$work/second" | median); sf=$(cut -d' ' -f1 "$work/sfeed_first" | median)
 mem=$(cut -d' ' -f2 "$work/first" | sort -n | tail -1)
