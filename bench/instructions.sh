@@ -11,7 +11,7 @@ set -euo pipefail
 feeds=${1:-200}
 items=${2:-30}
 source "$(dirname "$0")/lib.sh"
-python3 "$bench/gen_corpus.py" "$work/corpus" --feeds "$feeds" --items "$items" --port 9 --seed 1 >/dev/null
+make_corpus "$work/corpus" "$feeds" "$items" 9 1
 cd "$work/corpus"
 {
   sed -e 's#url = "http://127.0.0.1:9/#url = "www/#' tributary.toml

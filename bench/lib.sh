@@ -22,9 +22,15 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# make_corpus DIR FEEDS ITEMS PORT SEED: generates a corpus in DIR whose feeds
+# name 127.0.0.1:PORT.
+make_corpus() {
+  python3 "$bench/gen_corpus.py" "$1" --feeds "$2" --items "$3" --port "$4" --seed "$5" >/dev/null
+}
+
 # serve_corpus FEEDS ITEMS PORT SEED: generates $work/corpus and serves it with nginx.
 serve_corpus() {
-  python3 "$bench/gen_corpus.py" "$work/corpus" --feeds "$1" --items "$2" --port "$3" --seed "$4" >/dev/null
+  make_corpus "$work/corpus" "$1" "$2" "$3" "$4"
   bash "$bench/serve.sh" "$work/corpus" "$3" >/dev/null
 }
 

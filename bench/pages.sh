@@ -20,7 +20,7 @@ items=${3:-100}
 source "$(dirname "$0")/lib.sh"
 feeds_port=$(free_port); static_port=$(free_port); app_port=$(free_port)
 serve_corpus "$feeds" "$items" "$feeds_port" 21
-python3 "$bench/gen_corpus.py" "$work/next" --feeds "$feeds" --items "$items" --port "$feeds_port" --seed 22 >/dev/null
+make_corpus "$work/next" "$feeds" "$items" "$feeds_port" 22
 {
   printf '[storage]\ndatabase = "%s/t.db"\n' "$work"
   printf '[poll]\nschedule = "*/2 * * * * *"\nper_host = 16\n'

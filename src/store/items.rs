@@ -106,16 +106,16 @@ impl SqliteStore {
                 tx.commit()?;
                 Ok(counts)
             });
-        match written {
-            Ok(_) => known.committed(),
+        match &written {
+            Ok(_) => {
+                known.committed();
+                // The page cache keeps up with the database as polls fill it.
+                // The group is committed: nothing here may make it look otherwise.
+                if let Err(e) = super::sqlite::size_page_cache(&self.conn) {
+                    tracing::debug!(error = %e, "the page cache keeps its size");
+                }
+            }
             Err(_) => known.rolled_back(),
-        }
-        // The page cache keeps up with the database as polls fill it. The
-        // group is committed: nothing here may make it look otherwise.
-        if written.is_ok()
-            && let Err(e) = super::sqlite::size_page_cache(&self.conn)
-        {
-            tracing::debug!(error = %e, "the page cache keeps its size");
         }
         written
     }

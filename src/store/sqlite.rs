@@ -340,7 +340,8 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
 }
 
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // First: switching to WAL below may have to wait for another connection.
+    configure_beside(conn)?;
     // Any transaction begun without saying otherwise takes the write lock too.
     conn.set_transaction_behavior(TransactionBehavior::Immediate);
     // Larger pages store feed items (a few KB each) with fewer overflow pages; this
@@ -350,7 +351,6 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(mode, "database is not in WAL mode");
     }
-    configure_beside(conn)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }

@@ -14,9 +14,7 @@ use super::{PollRecord, Store, StoreCounts, StoreError};
 /// Poll results stored in one commit at most.
 const MAX_GROUP: usize = 64;
 
-/// A record's result, with the record itself: it is freed by the task that
-/// made it, not on the writer's thread, which has better things to do.
-type Reply = oneshot::Sender<(Result<StoreCounts, StoreError>, Box<PollRecord>)>;
+type Reply = oneshot::Sender<Result<StoreCounts, StoreError>>;
 /// Work run on the writer's store.
 type Work = Box<dyn FnOnce(&mut dyn Store) + Send>;
 
@@ -82,14 +80,9 @@ impl Writer {
         answer.await.map_err(|_| abandoned())
     }
 
-    /// Stores `record`; returns once it is committed. A record handed over is
-    /// committed even if the caller stops waiting.
-    pub async fn record(&self, record: PollRecord) -> Result<StoreCounts, StoreError> {
-        self.hand_over(record).await?.committed().await
-    }
-
     /// Queues `record` to be stored; returns once the writer has taken it, with
-    /// what tells when it is committed.
+    /// what tells when it is committed. A record handed over is committed even
+    /// if the caller stops waiting.
     pub async fn hand_over(&self, record: PollRecord) -> Result<Handed, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx
@@ -101,13 +94,12 @@ impl Writer {
 }
 
 /// A record queued to be stored.
-pub struct Handed(oneshot::Receiver<(Result<StoreCounts, StoreError>, Box<PollRecord>)>);
+pub struct Handed(oneshot::Receiver<Result<StoreCounts, StoreError>>);
 
 impl Handed {
     /// What storing the record changed, once it is committed.
     pub async fn committed(self) -> Result<StoreCounts, StoreError> {
-        let (result, _record) = self.0.await.map_err(|_| abandoned())?;
-        result
+        self.0.await.map_err(|_| abandoned())?
     }
 }
 
@@ -130,8 +122,8 @@ fn run_job(store: &mut dyn Store, rx: &mut mpsc::Receiver<Job>, job: Job, next: 
             }
             let records: Vec<&PollRecord> = group.iter().map(|(r, _)| &**r).collect();
             let results = store.record_polls(&records);
-            for ((record, reply), result) in group.into_iter().zip(results) {
-                let _ = reply.send((result, record));
+            for ((_, reply), result) in group.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
         }
     }
